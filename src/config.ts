@@ -3,6 +3,7 @@
  * Unknown keys are errors. `parseConfig` validates user input (throwing `ConfigError` with the path and value);
  * `resolveConfig` fills derived values. Everything past this file takes the frozen, typed `RunConfig`.
  */
+import fs from 'node:fs';
 import { z } from 'zod';
 import { ConfigError } from './errors.js';
 import { wrapperSchema } from './wrappers.js';
@@ -114,6 +115,7 @@ export const configSchema = z.strictObject({
   agent: agentSection,
   monitor: monitorSection.default(monitorSection.parse({})),
   run: runSection.default(runSection.parse({})),
+  meta: z.record(z.string(), z.unknown()).optional().describe("written by gradnoise into a run's config.json (backend, version, start time); ignored on input"),
 });
 
 export type RunConfig = z.infer<typeof configSchema>;
@@ -188,4 +190,40 @@ function deepFreeze<T>(value: T): T {
     for (const child of Object.values(value)) deepFreeze(child);
   }
   return value;
+}
+
+export interface ConfigOverrides {
+  /** `path=value` assignments, applied in order. */
+  set?: readonly string[];
+  seed?: number;
+  backend?: string;
+}
+
+/** Read a JSON config file, apply overrides, validate. Errors name the file or config path and the bad value. */
+export function loadConfig(file: string, overrides: ConfigOverrides = {}): RunConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError('CONFIG', file, 'cannot read config file');
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError('CONFIG', file, `not valid JSON: ${(error as Error).message}`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('(config)', raw, 'expected a JSON object');
+  return applyOverrides(raw as Record<string, unknown>, overrides);
+}
+
+export function applyOverrides(raw: Record<string, unknown>, overrides: ConfigOverrides): RunConfig {
+  const copy = structuredClone(raw);
+  for (const assignment of overrides.set ?? []) {
+    const { path: at, value } = parseAssignment(assignment);
+    setPath(copy, at, value);
+  }
+  if (overrides.seed !== undefined) setPath(copy, 'run.seed', overrides.seed);
+  if (overrides.backend !== undefined) setPath(copy, 'run.backend', overrides.backend);
+  return parseConfig(copy);
 }

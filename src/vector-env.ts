@@ -143,24 +143,39 @@ export abstract class VectorEnv<P extends EnvParams = EnvParams> implements VecE
     if (!this.started) this.reset();
     this.validateActions(actions);
     this.stepEnvs(actions);
+    // Locals, not fields: V8 cannot hoist field loads past the calls in the rare branch.
     const n = this.numEnvs;
     const size = this.obsSize;
     const limit = this.maxEpisodeSteps;
+    const lengths = this.episodeLength;
+    const returns = this.episodeReturn;
+    const rewards = this.rewards;
+    const terminatedFlags = this.terminated;
+    const truncatedFlags = this.truncated;
     for (let i = 0; i < n; i++) {
-      const length = ++this.episodeLength[i]!;
-      this.episodeReturn[i]! += this.rewards[i]!;
-      const terminated = this.terminated[i] === 1;
+      const length = lengths[i]! + 1;
+      const episodeReturn = returns[i]! + rewards[i]!;
+      const terminated = terminatedFlags[i] === 1;
       const truncated = !terminated && length >= limit;
-      this.truncated[i] = truncated ? 1 : 0;
+      truncatedFlags[i] = truncated ? 1 : 0;
       if (terminated || truncated) {
-        this.finalObs.set(this.obs.subarray(i * size, (i + 1) * size), i * size);
-        this.finished.push({ env: i, return: this.episodeReturn[i]!, length, terminated });
-        this.episodeReturn[i] = 0;
-        this.episodeLength[i] = 0;
-        this.resetEnv(i);
+        this.endEpisode(i, size, episodeReturn, length, terminated);
+      } else {
+        lengths[i] = length;
+        returns[i] = episodeReturn;
       }
     }
     return this.result;
+  }
+
+  private endEpisode(i: number, size: number, episodeReturn: number, length: number, terminated: boolean): void {
+    const obs = this.obs;
+    const finalObs = this.finalObs;
+    for (let k = i * size; k < (i + 1) * size; k++) finalObs[k] = obs[k]!;
+    this.finished.push({ env: i, return: episodeReturn, length, terminated });
+    this.episodeReturn[i] = 0;
+    this.episodeLength[i] = 0;
+    this.resetEnv(i);
   }
 
   drainEpisodes(): EpisodeRecord[] {

@@ -1,0 +1,115 @@
+/** `gradnoise envs [--json]` and `gradnoise envs replay --env ID --state JSON --actions JSON`. */
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { InvalidValueError } from '../../errors.js';
+import { describeLevels, envIds, getEnvSpec, makeEnv } from '../../registry.js';
+import { hasPhysicalState } from '../../vector-env.js';
+
+export function describeEnv(id: string) {
+  const spec = getEnvSpec(id);
+  const env = makeEnv(id);
+  return {
+    id,
+    summary: spec.summary,
+    observationSpace: env.observationSpace.describe(),
+    actionSpace: env.actionSpace.describe(),
+    maxEpisodeSteps: env.maxEpisodeSteps,
+    classicControl: spec.classicControl === true,
+    params: Object.fromEntries(Object.entries(spec.params).map(([name, p]) => [name, { ...p }])),
+    levels: describeLevels(spec).map(({ level, sets }) => ({ level, sets })),
+    ladder: spec.ladder,
+  };
+}
+
+function printTable(): void {
+  const lines: string[] = [];
+  for (const id of envIds()) {
+    const d = describeEnv(id);
+    const space = (s: { type: string; n?: number; shape?: number[] }) => (s.type === 'Discrete' ? `Discrete(${s.n})` : `Box(${s.shape?.join('x')})`);
+    lines.push(`${id}  obs ${space(d.observationSpace)}  actions ${space(d.actionSpace)}  limit ${d.maxEpisodeSteps}`);
+    lines.push(`  ${d.summary}`);
+    lines.push(`  params: ${Object.entries(d.params).map(([k, p]) => `${k}=${p.default}`).join(', ')}`);
+    for (const { level, sets } of d.levels) {
+      const text = Object.entries(sets).map(([k, v]) => `${k}=${v}`).join(', ');
+      lines.push(`  level ${level}: ${text || '(standard task)'}`);
+    }
+    lines.push(`  ladder: ${d.ladder}`, '');
+  }
+  process.stdout.write(`${lines.join('\n')}`);
+}
+
+function parseJsonArg(name: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new InvalidValueError(`--${name}`, text, 'expected JSON');
+  }
+}
+
+interface ReplayArgs {
+  env: string;
+  state: string;
+  actions: string;
+}
+
+/** Start from a physical state, apply the actions, stop after the first terminated step. */
+export function replay(envId: string, state: unknown, actions: unknown): { steps: { obs: number[]; reward: number; terminated: boolean }[] } {
+  const spec = getEnvSpec(envId, '--env');
+  if (!spec.classicControl) {
+    const classic = envIds().filter((id) => getEnvSpec(id).classicControl);
+    throw new InvalidValueError('--env', envId, `replay supports classic-control envs only (${classic.join(', ')})`);
+  }
+  const env = makeEnv(envId, { maxEpisodeSteps: Infinity });
+  if (!hasPhysicalState(env)) throw new InvalidValueError('--env', envId, 'env does not expose its physical state');
+  if (!Array.isArray(state) || state.length !== env.stateSize || !state.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+    throw new InvalidValueError('--state', state, `expected ${env.stateSize} finite numbers (Gymnasium's env.state layout)`);
+  }
+  if (!Array.isArray(actions)) throw new InvalidValueError('--actions', actions, 'expected a JSON array of actions');
+  env.reset(0);
+  env.setState(0, state);
+  const steps: { obs: number[]; reward: number; terminated: boolean }[] = [];
+  actions.forEach((action: unknown, k) => {
+    if (steps.length > 0 && steps[steps.length - 1]!.terminated) return;
+    const values = Array.isArray(action) ? action : [action];
+    if (values.length !== env.actionSize || !values.every((v) => typeof v === 'number')) {
+      throw new InvalidValueError(`--actions[${k}]`, action, `expected ${env.actionSize === 1 ? 'a number or [number]' : `${env.actionSize} numbers`}`);
+    }
+    const out = env.step(values as number[]);
+    const terminated = out.terminated[0] === 1;
+    const obs = terminated || out.truncated[0] === 1 ? out.finalObs : out.obs;
+    steps.push({ obs: Array.from(obs), reward: out.rewards[0]!, terminated });
+  });
+  return { steps };
+}
+
+const replayCommand: CommandModule<object, ReplayArgs> = {
+  command: 'replay',
+  describe: 'Classic control: start from a physical state, apply actions, print the resulting steps as JSON',
+  builder: (y: Argv) =>
+    y
+      .option('env', { type: 'string', demandOption: true, describe: 'env id, e.g. CartPole-v1' })
+      .option('state', { type: 'string', demandOption: true, describe: "JSON array in Gymnasium's env.state layout" })
+      .option('actions', { type: 'string', demandOption: true, describe: 'JSON array of actions (ints, or [float] for continuous envs)' })
+      .example("$0 envs replay --env CartPole-v1 --state '[0,0,0.05,0]' --actions '[1,1,0]'", '') as unknown as Argv<ReplayArgs>,
+  handler: (args: ArgumentsCamelCase<ReplayArgs>) => {
+    const result = replay(args.env, parseJsonArg('state', args.state), parseJsonArg('actions', args.actions));
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  },
+};
+
+interface EnvsArgs {
+  json: boolean;
+}
+
+export const envsCommand: CommandModule<object, EnvsArgs> = {
+  command: 'envs',
+  describe: 'List every registered env: spaces, params with defaults, difficulty levels',
+  builder: (y: Argv) =>
+    y
+      .command(replayCommand as unknown as CommandModule)
+      .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
+      .example('$0 envs --json', '') as unknown as Argv<EnvsArgs>,
+  handler: (args: ArgumentsCamelCase<EnvsArgs>) => {
+    if (args.json) process.stdout.write(`${JSON.stringify(envIds().map(describeEnv), null, 2)}\n`);
+    else printTable();
+  },
+};

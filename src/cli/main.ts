@@ -1,0 +1,44 @@
+/**
+ * The `gradnoise` command line. Exit codes: 0 success, 2 bad input (nothing written), 1 runtime failure.
+ */
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { exitCodeFor, GradnoiseError } from '../errors.js';
+import { benchCommand } from './commands/bench.js';
+import { envsCommand } from './commands/envs.js';
+import { trainCommand } from './commands/train.js';
+
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const parser = yargs(argv)
+    .scriptName('gradnoise')
+    .usage('$0 <command> [options]\n\nMeasure the gradient noise scale of policy-gradient agents while they train.')
+    .command(envsCommand)
+    .command(trainCommand)
+    .command(benchCommand)
+    .demandCommand(1, 'Name a command (see --help).')
+    .recommendCommands()
+    .strict()
+    .help()
+    .version()
+    .wrap(Math.min(110, process.stdout.columns ?? 100))
+    .fail((message, error) => {
+      if (error) throw error;
+      process.stderr.write(`gradnoise: ${message}\nRun 'gradnoise --help' for usage.\n`);
+      exitCode = 2;
+      throw new CliUsageError(message);
+    });
+  try {
+    await parser.parseAsync();
+  } catch (error) {
+    if (error instanceof CliUsageError) return 2;
+    const message = error instanceof GradnoiseError ? error.message : ((error as Error).stack ?? String(error));
+    process.stderr.write(`gradnoise: ${message}\n`);
+    return exitCodeFor(error);
+  }
+  return exitCode || (typeof process.exitCode === 'number' ? process.exitCode : 0);
+}
+
+class CliUsageError extends Error {}
+
+process.exitCode = await main(hideBin(process.argv));
