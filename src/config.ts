@@ -23,7 +23,7 @@ export const envSection = z.strictObject({
 
 export const networkSection = z.strictObject({
   hidden: z.array(positiveInt).default([64, 64]).describe('hidden layer sizes'),
-  activation: z.enum(['tanh', 'relu']).default('tanh'),
+  activation: z.enum(['tanh', 'relu']).default('tanh').describe('hidden-layer activation'),
   shared: z.boolean().default(false).describe('actor and critic share the hidden trunk'),
   policyGain: z.number().positive().default(0.01).describe('orthogonal init gain of the policy head'),
   valueGain: z.number().positive().default(1).describe('orthogonal init gain of the value head'),
@@ -31,29 +31,29 @@ export const networkSection = z.strictObject({
 });
 
 export const optimizerSection = z.strictObject({
-  type: z.enum(['sgd', 'momentum', 'adam', 'rmsprop']).default('adam'),
+  type: z.enum(['sgd', 'momentum', 'adam', 'rmsprop']).default('adam').describe('optimizer (a2c defaults to rmsprop)'),
   momentum: z.number().min(0).max(1).default(0.9).describe('momentum coefficient (momentum)'),
   beta1: z.number().min(0).max(1).default(0.9).describe('Adam beta1'),
   beta2: z.number().min(0).max(1).default(0.999).describe('Adam beta2'),
   decay: z.number().min(0).max(1).default(0.99).describe('RMSProp decay'),
-  eps: z.number().positive().default(1e-5),
+  eps: z.number().positive().default(1e-5).describe('Adam/RMSProp epsilon'),
 });
 
 const agentCommon = {
   lr: z.number().min(0).describe('learning rate'),
   annealLr: z.boolean().default(false).describe('anneal lr linearly to 0 over the run'),
   numSteps: positiveInt.describe('rollout length per env; batch = numEnvs × numSteps'),
-  gamma: z.number().min(0).max(1).default(0.99),
-  entCoef: nonNegative.default(0),
-  vfCoef: nonNegative.default(0.5),
+  gamma: z.number().min(0).max(1).default(0.99).describe('discount factor'),
+  entCoef: nonNegative.default(0).describe('entropy bonus coefficient'),
+  vfCoef: nonNegative.default(0.5).describe('value-loss coefficient'),
   maxGradNorm: nonNegative.default(0).describe('global gradient-norm clip (0 = off)'),
   normAdv: z.boolean().default(false).describe('normalize advantages per (mini)batch'),
-  network: networkSection.default(networkSection.parse({})),
-  optimizer: optimizerSection.default(optimizerSection.parse({})),
+  network: networkSection.default(networkSection.parse({})).describe('policy/value networks (below)'),
+  optimizer: optimizerSection.default(optimizerSection.parse({})).describe('optimizer settings (below)'),
 };
 
 export const reinforceSection = z.strictObject({
-  algo: z.literal('reinforce'),
+  algo: z.literal('reinforce').describe('REINFORCE: Monte-Carlo returns over complete episodes'),
   ...agentCommon,
   lr: agentCommon.lr.default(0.01),
   numSteps: agentCommon.numSteps.default(128),
@@ -61,52 +61,53 @@ export const reinforceSection = z.strictObject({
 });
 
 export const a2cSection = z.strictObject({
-  algo: z.literal('a2c'),
+  algo: z.literal('a2c').describe('advantage actor-critic, one gradient step per rollout'),
   ...agentCommon,
   lr: agentCommon.lr.default(7e-4),
   numSteps: agentCommon.numSteps.default(5),
   gaeLambda: z.number().min(0).max(1).default(1).describe('1 = plain n-step returns'),
-  entCoef: nonNegative.default(0.01),
-  maxGradNorm: nonNegative.default(0.5),
-  optimizer: optimizerSection.default(optimizerSection.parse({ type: 'rmsprop' })),
+  entCoef: nonNegative.default(0.01).describe('entropy bonus coefficient'),
+  maxGradNorm: nonNegative.default(0.5).describe('global gradient-norm clip (0 = off)'),
+  optimizer: optimizerSection.default(optimizerSection.parse({ type: 'rmsprop' })).describe('optimizer settings (RMSProp by default)'),
 });
 
 export const ppoSection = z.strictObject({
-  algo: z.literal('ppo'),
+  algo: z.literal('ppo').describe('PPO with the clipped surrogate (CleanRL semantics)'),
   ...agentCommon,
   lr: agentCommon.lr.default(2.5e-4),
   numSteps: agentCommon.numSteps.default(128),
-  annealLr: z.boolean().default(true),
-  gaeLambda: z.number().min(0).max(1).default(0.95),
-  updateEpochs: positiveInt.default(4),
-  numMinibatches: positiveInt.default(4),
-  clipCoef: z.number().positive().default(0.2),
-  clipVloss: z.boolean().default(true),
-  entCoef: nonNegative.default(0.01),
-  maxGradNorm: nonNegative.default(0.5),
-  normAdv: z.boolean().default(true),
+  annealLr: z.boolean().default(true).describe('anneal lr linearly to 0 over the run'),
+  gaeLambda: z.number().min(0).max(1).default(0.95).describe('GAE lambda'),
+  updateEpochs: positiveInt.default(4).describe('passes over the rollout per update'),
+  numMinibatches: positiveInt.default(4).describe('minibatches per epoch'),
+  clipCoef: z.number().positive().default(0.2).describe('surrogate clipping range'),
+  clipVloss: z.boolean().default(true).describe('clip the value loss like the surrogate'),
+  entCoef: nonNegative.default(0.01).describe('entropy bonus coefficient'),
+  maxGradNorm: nonNegative.default(0.5).describe('global gradient-norm clip (0 = off)'),
+  normAdv: z.boolean().default(true).describe('normalize advantages per minibatch'),
   targetKl: z.number().positive().optional().describe('stop the epochs early past this approximate KL'),
 });
 
 export const agentSection = z.discriminatedUnion('algo', [reinforceSection, a2cSection, ppoSection]);
 
 export const monitorSection = z.strictObject({
-  enabled: z.boolean().default(true),
+  enabled: z.boolean().default(true).describe('measure the gradient noise scale'),
   every: positiveInt.default(1).describe('measure every N updates'),
   grouping: z.enum(['sample', 'segment', 'episode', 'microbatch']).default('sample').describe('what counts as one B_small sample'),
   microBatch: positiveInt.default(8).describe('samples per group when grouping = microbatch'),
   method: z.enum(['fast', 'fallback']).default('fast').describe('one-pass per-sample norms, or micro-batch autodiff'),
-  emaHorizon: z.number().positive().default(20000).describe('EMA horizon in env steps (decay per update = 1 - batch/horizon)'),
-  window: positiveInt.default(10).describe('updates per ratio-of-means window'),
-  perLayer: z.boolean().default(false),
+  emaHorizon: z.number().positive().default(20000).describe('EMA horizon in env steps: a measurement s env steps old has weight exp(-s/horizon)'),
+  window: positiveInt.default(10).describe('measurements per ratio-of-means window'),
+  confidence: z.number().gt(0).lt(1).default(0.95).describe('two-sided confidence of the B_simple intervals; resolved = |G|² significantly > 0 at this level'),
+  perLayer: z.boolean().default(false).describe('also report B_simple per dense layer'),
   preconditioned: z.boolean().default(false).describe('also report tr(PΣP)/|PG|² with Adam/RMSProp preconditioner P'),
 });
 
 export const runSection = z.strictObject({
   totalSteps: positiveInt.default(100000).describe('env steps to train for'),
-  seed: z.number().int().min(0).default(1),
+  seed: z.number().int().min(0).default(1).describe('root seed: fixes env, init, sampling and minibatch order'),
   logEvery: positiveInt.default(1).describe('write a metrics row every N updates'),
-  backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto'),
+  backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto').describe('tfjs backend; auto = tensorflow (GPU) if installed, else wasm, else cpu'),
   name: z.string().optional().describe('run folder name (default env__algo__seed__time)'),
 });
 
