@@ -48,7 +48,6 @@ function typeName(schema: AnySchema): string {
       const names = [...new Set((def.options as AnySchema[]).map((o) => typeName(o)))];
       return names.join(' \\| ');
     }
-    case 'discriminatedUnion':
     case 'object':
       return 'object';
     default:
