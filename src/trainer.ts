@@ -125,7 +125,7 @@ async function runTraining(config: RunConfig, env: VecEnv, backend: BackendInfo,
   const root = new Rng(config.run.seed);
   env.reset(root.split('env').uint32());
   const agent = createAgent(config.agent, env, root.split('agent'));
-  const monitor = config.monitor.enabled ? new NoiseMonitor(config.monitor) : null;
+  const monitor = config.monitor.enabled ? new NoiseMonitor(config.monitor, { rng: root.split('monitor'), onWarning: (message) => progress.message(`gradnoise: monitor: ${message}`) }) : null;
 
   const metrics = new CsvLog(path.join(dir, 'metrics.csv'), metricsColumns(monitor !== null));
   const noiseLog = monitor ? new CsvLog(path.join(dir, 'noise.csv'), NOISE_COLUMNS) : null;
@@ -166,13 +166,11 @@ async function runTraining(config: RunConfig, env: VecEnv, backend: BackendInfo,
       if (recentLengths.length > RETURN_WINDOW) recentLengths.splice(0, recentLengths.length - RETURN_WINDOW);
 
       let noiseRows: NoiseRow[] = [];
-      if (monitor && (update - 1) % config.monitor.every === 0) {
-        const probe = agent.noiseProbe(batch);
-        noiseRows = monitor.measure(probe, { update, envSteps });
-        for (const row of noiseRows) {
-          if (!Number.isFinite(row.grad_sq) || !Number.isFinite(row.trace_sigma)) throw new DivergedError(update, `${row.component} gradient noise statistics`);
-          latestB[row.component] = row.b_simple;
-        }
+      if (monitor?.shouldMeasure(update)) {
+        // The monitor throws DivergedError itself on a non-finite gradient; a NaN estimate (fewer than two groups) is not one.
+        noiseRows = monitor.measure(agent.noiseProbe(batch), { update, envSteps });
+        for (const row of noiseRows) latestB[row.component] = row.b_simple;
+        if (noiseRows.length > 0) noiseRows = [...noiseRows, ...monitor.layerRows];
       }
 
       const stats = agent.learn(batch, Math.min(1, (envSteps - agent.stepsPerUpdate) / config.run.totalSteps));
