@@ -1,0 +1,161 @@
+/**
+ * A2C (Mnih et al. 2016, synchronous): rollouts of `numSteps` (default 5) from `numEnvs` envs, n-step returns
+ * bootstrapped from V at the rollout's end (GAE(λ) with the default λ = 1 is exactly that), and ONE gradient step per
+ * rollout on −mean(A·log π) + vfCoef·0.5·mean((V − R)²) − entCoef·mean(entropy), with a global grad-norm clip and, by
+ * default, RMSProp (as Stable-Baselines3). Truncated episodes bootstrap from V(final observation).
+ * Unlike SB3 the value loss carries CleanRL's factor 0.5, the same value loss as the other agents use.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { A2cConfig } from '../src/config.js';
+import type { Rng } from '../src/rng.js';
+import type { VecEnv } from '../src/vector-env.js';
+import type { Agent, UpdateStats } from './agent.js';
+import { ActorCritic, PlainForward } from './networks.js';
+import { buildNoiseProbe, type AgentNoiseProbe } from './noise-probe.js';
+import {
+  annealedLr,
+  assertFinite,
+  computeGae,
+  disposeTensors,
+  explainedVariance,
+  FlatOptimizer,
+  lossAndGrads,
+  normalizeAdvantages,
+  policyGradientParts,
+  RolloutCollector,
+  toTensors,
+  type Rollout,
+  type SampleArrays,
+  type SampleTensors,
+} from './shared.js';
+
+export interface A2cBatch {
+  readonly rollout: Rollout;
+  /** The rollout as loss inputs, advantages already normalised when `normAdv`. */
+  readonly samples: SampleArrays;
+}
+
+/** The agent, with its network and optimizer exposed read-only (for tests and inspection). */
+export interface A2cAgent extends Agent<A2cBatch> {
+  readonly net: ActorCritic;
+  readonly optimizer: FlatOptimizer;
+}
+
+export function createA2cAgent(config: A2cConfig, env: VecEnv, rng: Rng): A2cAgent {
+  return new A2cAgentImpl(config, env, rng);
+}
+
+/** A2C's loss on a batch, with its parts (also what the noise probe measures). */
+export function a2cLoss(net: ActorCritic, data: SampleTensors, config: A2cConfig) {
+  const parts = policyGradientParts(net, net.forward(data.obs), data);
+  const policy = parts.policy!;
+  const value = parts.value!;
+  const entropy = parts.entropy!;
+  const total = tf.add(tf.sub(policy, tf.mul(entropy, config.entCoef)), tf.mul(value, config.vfCoef)) as tf.Scalar;
+  return { total, policy, value, entropy };
+}
+
+class A2cAgentImpl implements A2cAgent {
+  readonly algo = 'a2c' as const;
+  readonly stepsPerUpdate: number;
+  private readonly config: A2cConfig;
+  readonly net: ActorCritic;
+  private readonly forward: PlainForward;
+  readonly optimizer: FlatOptimizer;
+  private readonly collector: RolloutCollector;
+  private probe: AgentNoiseProbe | null = null;
+  private updates = 0;
+
+  constructor(config: A2cConfig, env: VecEnv, rng: Rng) {
+    this.config = config;
+    this.stepsPerUpdate = env.numEnvs * config.numSteps;
+    // Seeding, in one place: each consumer gets its own named stream.
+    this.net = new ActorCritic(env.obsSize, env.actionSpace, config.network, rng.split('init'), { value: true });
+    this.forward = new PlainForward(this.net);
+    this.optimizer = new FlatOptimizer(this.net.variables, config.optimizer);
+    this.collector = new RolloutCollector(env, this.forward, rng.split('action'), config.numSteps);
+  }
+
+  // Rollout and n-step advantages.
+  collect(): A2cBatch {
+    const rollout = this.collector.collect();
+    computeGae({ ...rollout, gamma: this.config.gamma, lambda: this.config.gaeLambda }, rollout.advantages, rollout.returns);
+    const advantages = this.config.normAdv ? normalizeAdvantages(rollout.advantages, new Float32Array(rollout.advantages.length)) : rollout.advantages;
+    const samples: SampleArrays = {
+      obs: rollout.obs,
+      actions: rollout.actions,
+      advantages,
+      returns: rollout.returns,
+      oldLogProbs: rollout.logProbs,
+      oldValues: rollout.values,
+    };
+    return { rollout, samples };
+  }
+
+  batchSize(batch: A2cBatch): number {
+    return batch.rollout.numEnvs * batch.rollout.numSteps;
+  }
+
+  /** Exactly the loss `learn` takes its one gradient step on. */
+  noiseProbe(batch: A2cBatch): AgentNoiseProbe {
+    this.releaseProbe();
+    this.probe = buildNoiseProbe({
+      net: this.net,
+      data: toTensors(this.net, batch.samples),
+      segments: batch.rollout.segments,
+      episodes: batch.rollout.episodes,
+      vfCoef: this.config.vfCoef,
+      entCoef: this.config.entCoef,
+      withValue: true,
+      lossParts: (out, data) => policyGradientParts(this.net, out, data),
+      preconditioner: (variable) => this.optimizer.preconditioner(variable),
+    });
+    return this.probe;
+  }
+
+  // Update: one gradient step on the whole rollout.
+  learn(batch: A2cBatch, progress: number): UpdateStats {
+    this.releaseProbe();
+    const { config } = this;
+    const update = ++this.updates; // 1-based, as the trainer counts
+    const lr = annealedLr(config.lr, config.annealLr, progress);
+    const data = toTensors(this.net, batch.samples);
+    let parts: Float32Array = new Float32Array(4);
+    let gradNorm = 0;
+    try {
+      gradNorm = tf.tidy(() => {
+        const { grads } = lossAndGrads(() => {
+          const loss = a2cLoss(this.net, data, config);
+          parts = tf.stack([loss.policy, loss.value, loss.entropy, loss.total]).dataSync() as Float32Array;
+          return loss.total;
+        }, this.net.variables);
+        assertFinite(parts[3]!, update, 'loss');
+        return this.optimizer.step(grads, lr, config.maxGradNorm, update);
+      });
+    } finally {
+      disposeTensors(data);
+    }
+    this.forward.refresh();
+    return {
+      policyLoss: parts[0]!,
+      valueLoss: parts[1]!,
+      entropy: parts[2]!,
+      approxKl: 0,
+      clipFrac: 0,
+      gradNorm,
+      lr,
+      explainedVariance: explainedVariance(batch.rollout.values, batch.rollout.returns),
+    };
+  }
+
+  dispose(): void {
+    this.releaseProbe();
+    this.optimizer.dispose();
+    this.net.dispose();
+  }
+
+  private releaseProbe(): void {
+    this.probe?.dispose();
+    this.probe = null;
+  }
+}

@@ -1,0 +1,31 @@
+/** The agents, and `createAgent`, which picks one from the config's `algo`. */
+import type { AgentConfig } from '../src/config.js';
+import type { Rng } from '../src/rng.js';
+import type { VecEnv } from '../src/vector-env.js';
+import { createA2cAgent } from './a2c.js';
+import type { Agent } from './agent.js';
+import { createPpoAgent } from './ppo.js';
+import { createReinforceAgent } from './reinforce.js';
+
+export type { Agent, UpdateStats } from './agent.js';
+export { createA2cAgent, a2cLoss, type A2cAgent, type A2cBatch } from './a2c.js';
+export { createPpoAgent, ppoLoss, type PpoAgent, type PpoBatch } from './ppo.js';
+export { createReinforceAgent, reinforceLoss, type ReinforceAgent, type ReinforceBatch } from './reinforce.js';
+export { ActorCritic, PlainForward, orthogonal, type DenseLayer, type ForwardResult } from './networks.js';
+export type { AgentNoiseProbe, ProbeComponent } from './noise-probe.js';
+
+/**
+ * The agent for `config.algo`. Seed the env (`env.reset(seed)`) before calling: the agent continues the env's stream
+ * with one unseeded `reset()` to get its first observations. `rng` is the agent's own stream (split inside into
+ * `init`, `action`, `minibatch`). The agent's tfjs backend is whatever is active; set it first.
+ */
+export function createAgent(config: AgentConfig, env: VecEnv, rng: Rng): Agent {
+  switch (config.algo) {
+    case 'reinforce':
+      return createReinforceAgent(config, env, rng) as Agent;
+    case 'a2c':
+      return createA2cAgent(config, env, rng) as Agent;
+    case 'ppo':
+      return createPpoAgent(config, env, rng) as Agent;
+  }
+}

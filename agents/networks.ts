@@ -1,0 +1,445 @@
+/**
+ * Actor-critic MLPs for Discrete (categorical head) and Box (diagonal Gaussian head with a state-independent log-std)
+ * action spaces, with the critic either a separate MLP or a value head on a shared trunk (`network.shared`).
+ *
+ * Two forward passes over the same weights:
+ * - `ActorCritic.forward` is the tfjs pass used for every loss. It accepts TAPS: `taps[l]` ([n, out_l]) is added to
+ *   dense layer l's pre-activation and each layer's input is returned, which is what the noise monitor needs to
+ *   recover per-sample gradients (x_iᵀδ_i with δ = ∂loss/∂tap).
+ * - `PlainForward` is plain TypeScript arithmetic (float64) over a copy of the weights read back once per update.
+ *   Agents act with it, so the rollout makes no tfjs call per env step. Tests hold it equal to the tfjs pass (1e-5).
+ *
+ * Initialisation follows CleanRL: orthogonal weights (gain √2 on hidden layers, `policyGain` on the policy head,
+ * `valueGain` on the value head), zero biases, log-std = `logStdInit`; all drawn from the `init` stream we are handed.
+ *
+ * Layers are numbered in one canonical order: separate nets → actor hidden.., policy head, critic hidden.., value
+ * head; shared → trunk.., policy head, value head. A Gaussian policy appends one more, bias-only "layer" for its
+ * log-std: no weight, input width 0 (tapped input [n, 0]), bias = log-std. The tap formula then gives the log-std's
+ * per-sample gradient exactly (n·δ_i), which is the convention the noise monitor expects for state-independent
+ * parameters. (Avoid reducing over that zero-width input on wasm: tfjs-wasm returns garbage for it.)
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { NetworkConfig } from '../src/config.js';
+import type { Rng } from '../src/rng.js';
+import { Box, type Space } from '../src/spaces.js';
+
+export type Activation = 'tanh' | 'relu' | 'linear';
+
+export interface DenseLayer {
+  readonly name: string;
+  readonly inSize: number;
+  readonly outSize: number;
+  readonly activation: Activation;
+  /** [inSize, outSize]; null for the bias-only log-std layer. */
+  readonly weight: tf.Variable<tf.Rank.R2> | null;
+  readonly bias: tf.Variable<tf.Rank.R1>;
+}
+
+export type PolicyKind = 'categorical' | 'gaussian';
+
+export interface ActorCriticOptions {
+  /** Build a critic (value function). REINFORCE without a value baseline has none. */
+  value: boolean;
+}
+
+export interface ForwardResult {
+  /** Categorical: logits [n, A]. Gaussian: means [n, A]. Present when the policy path was run. */
+  policy?: tf.Tensor2D;
+  /** Gaussian only: log-std, [A] (untapped) or [n, A] (tapped). */
+  logStd?: tf.Tensor;
+  /** V(s), [n]. Present when the value path was run. */
+  value?: tf.Tensor1D;
+  /** Input of every dense layer that ran, indexed like `ActorCritic.layers`. */
+  inputs: (tf.Tensor2D | undefined)[];
+}
+
+export type ForwardPaths = 'policy' | 'value' | 'both';
+
+let networkCounter = 0;
+
+export class ActorCritic {
+  readonly kind: PolicyKind;
+  readonly obsSize: number;
+  /** Logits per sample (categorical) or action dimensions (Gaussian). */
+  readonly actionDim: number;
+  readonly shared: boolean;
+  readonly hasValue: boolean;
+  /** Every dense layer (the log-std layer last for Gaussian policies), in canonical order. */
+  readonly layers: readonly DenseLayer[];
+  /** Layer indices the policy output depends on, input to output (plus the log-std layer for Gaussian). */
+  readonly policyLayers: readonly number[];
+  /** Layer indices the value output depends on, input to output (empty without a critic). */
+  readonly valueLayers: readonly number[];
+  /** Index of the log-std layer, or -1. */
+  readonly logStdLayer: number;
+  /** All variables: for each layer its weight (if any) then its bias. */
+  readonly variables: readonly tf.Variable[];
+
+  private readonly policyChain: readonly number[];
+  private readonly valueChain: readonly number[];
+  private readonly trunkDepth: number;
+
+  constructor(obsSize: number, actionSpace: Space, config: NetworkConfig, initRng: Rng, options: ActorCriticOptions) {
+    this.kind = actionSpace instanceof Box ? 'gaussian' : 'categorical';
+    this.obsSize = obsSize;
+    this.actionDim = actionSpace instanceof Box ? actionSpace.size : actionSpace.n;
+    this.hasValue = options.value;
+    this.shared = config.shared && options.value;
+    const id = networkCounter++;
+    const layers: DenseLayer[] = [];
+    const add = (name: string, inSize: number, outSize: number, activation: Activation, gain: number): number => {
+      layers.push(makeDense(`ac${id}/${name}`, inSize, outSize, activation, orthogonal(inSize, outSize, gain, initRng)));
+      return layers.length - 1;
+    };
+    const hiddenGain = Math.SQRT2;
+    const hiddenChain = (prefix: string): number[] => {
+      const chain: number[] = [];
+      let inSize = obsSize;
+      config.hidden.forEach((size, i) => {
+        chain.push(add(`${prefix}${i}`, inSize, size, config.activation, hiddenGain));
+        inSize = size;
+      });
+      return chain;
+    };
+    const lastHidden = config.hidden.length > 0 ? config.hidden[config.hidden.length - 1]! : obsSize;
+    if (this.shared) {
+      const trunk = hiddenChain('trunk');
+      const policyHead = add('policyHead', lastHidden, this.actionDim, 'linear', config.policyGain);
+      const valueHead = add('valueHead', lastHidden, 1, 'linear', config.valueGain);
+      this.policyChain = [...trunk, policyHead];
+      this.valueChain = [...trunk, valueHead];
+      this.trunkDepth = trunk.length;
+    } else {
+      const actor = hiddenChain('actor');
+      this.policyChain = [...actor, add('policyHead', lastHidden, this.actionDim, 'linear', config.policyGain)];
+      if (options.value) {
+        const critic = hiddenChain('critic');
+        this.valueChain = [...critic, add('valueHead', lastHidden, 1, 'linear', config.valueGain)];
+      } else {
+        this.valueChain = [];
+      }
+      this.trunkDepth = 0;
+    }
+    if (this.kind === 'gaussian') {
+      layers.push(makeDense(`ac${id}/logStd`, 0, this.actionDim, 'linear', null, config.logStdInit));
+      this.logStdLayer = layers.length - 1;
+    } else {
+      this.logStdLayer = -1;
+    }
+    this.layers = layers;
+    this.policyLayers = this.logStdLayer >= 0 ? [...this.policyChain, this.logStdLayer] : [...this.policyChain];
+    this.valueLayers = [...this.valueChain];
+    this.variables = this.variablesOf(layers.map((_, l) => l));
+  }
+
+  /** Variables of the given layers, weight (if any) then bias per layer. */
+  variablesOf(layerIndices: readonly number[]): tf.Variable[] {
+    return layerIndices.flatMap((l) => {
+      const layer = this.layers[l]!;
+      return layer.weight ? [layer.weight, layer.bias] : [layer.bias];
+    });
+  }
+
+  /** Number of trainable numbers. */
+  get parameterCount(): number {
+    return this.variables.reduce((sum, v) => sum + v.size, 0);
+  }
+
+  /**
+   * The tfjs forward pass. `taps[l]` (optional, [n, out_l]) is added to layer l's pre-activation. Only the paths
+   * asked for are run; `inputs[l]` holds the input of each layer that ran (with `taps`, the log-std layer's is [n, 0]).
+   */
+  forward(x: tf.Tensor2D, taps?: readonly (tf.Tensor2D | undefined)[], paths: ForwardPaths = 'both'): ForwardResult {
+    const n = x.shape[0];
+    const inputs: (tf.Tensor2D | undefined)[] = new Array(this.layers.length).fill(undefined);
+    const result: ForwardResult = { inputs };
+    const runPolicy = paths !== 'value';
+    const runValue = paths !== 'policy' && this.hasValue;
+    const run = (chain: readonly number[], start: number, h: tf.Tensor2D): tf.Tensor2D => {
+      for (let k = start; k < chain.length; k++) {
+        const l = chain[k]!;
+        inputs[l] = h;
+        h = applyDense(h, this.layers[l]!, taps?.[l], k === 0);
+      }
+      return h;
+    };
+    let trunkOut: tf.Tensor2D | null = null;
+    if (this.trunkDepth > 0 && (runPolicy || runValue)) trunkOut = run(this.policyChain.slice(0, this.trunkDepth), 0, x);
+    const from = (chain: readonly number[]) => (trunkOut ? run(chain, this.trunkDepth, trunkOut) : run(chain, 0, x));
+    if (runPolicy) {
+      result.policy = from(this.policyChain);
+      if (this.logStdLayer >= 0) {
+        const bias = this.layers[this.logStdLayer]!.bias;
+        const tap = taps?.[this.logStdLayer];
+        if (taps) inputs[this.logStdLayer] = tf.zeros([n, 0]) as tf.Tensor2D;
+        result.logStd = tap ? tf.add(bias, tap) : bias;
+      }
+    }
+    if (runValue) result.value = tf.reshape(from(this.valueChain), [n]) as tf.Tensor1D;
+    return result;
+  }
+
+  dispose(): void {
+    for (const v of this.variables) v.dispose();
+  }
+}
+
+function makeDense(name: string, inSize: number, outSize: number, activation: Activation, weight: Float32Array | null, biasInit = 0): DenseLayer {
+  // The initial-value tensors are released; the variables hold their data.
+  const initialWeight = weight ? tf.tensor2d(weight, [inSize, outSize]) : null;
+  const initialBias = tf.fill([outSize], biasInit) as tf.Tensor1D;
+  const layer: DenseLayer = {
+    name,
+    inSize,
+    outSize,
+    activation,
+    weight: initialWeight ? tf.variable(initialWeight, true, `${name}/W`) : null,
+    bias: tf.variable(initialBias, true, `${name}/b`),
+  };
+  tf.dispose([initialBias, ...(initialWeight ? [initialWeight] : [])]);
+  return layer;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Dense layers, tuned per backend.
+// On wasm a matMul with a transposed operand falls back to a naive kernel (~10× slower than transposing first), and
+// tanh is scalar libm (~8× slower than the vectorised sigmoid). So on wasm a dense layer (matMul + bias + tap +
+// activation) is ONE op with a hand-written gradient that transposes explicitly, and tanh is computed as 2σ(2z) − 1.
+// Elsewhere the stock ops and autodiff are used. The maths is the same (test/agents/wasm.test.ts).
+
+function applyDense(x: tf.Tensor2D, layer: DenseLayer, tap: tf.Tensor2D | undefined, inputIsData: boolean): tf.Tensor2D {
+  const weight = layer.weight!;
+  if (tf.getBackend() === 'wasm') {
+    const op = wasmDenseOps[layer.activation][inputIsData ? 1 : 0];
+    return (tap ? op(x, weight, layer.bias, tap) : op(x, weight, layer.bias)) as tf.Tensor2D;
+  }
+  let z = tf.fused.matMul({ a: x, b: weight, bias: layer.bias }) as tf.Tensor2D;
+  if (tap) z = tf.add(z, tap) as tf.Tensor2D;
+  switch (layer.activation) {
+    case 'tanh':
+      return tf.tanh(z);
+    case 'relu':
+      return tf.relu(z);
+    case 'linear':
+      return z;
+  }
+}
+
+/**
+ * y = act(x·W + b [+ tap]) with gradients dz = act'·dy, dx = dz·Wᵀ (zeros when x is data), dW = xᵀ·dz, db = Σ dz,
+ * dtap = dz. W is a variable, constant during one backward pass, so only x and y are saved.
+ */
+function wasmDenseOp(activation: Activation, inputIsData: boolean) {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[args.length - 1] as tf.GradSaveFunc;
+    const [x, w, b] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+    const tapped = args.length === 5;
+    let z: tf.Tensor = tf.fused.matMul({ a: x, b: w, bias: b });
+    if (tapped) z = tf.add(z, args[3] as tf.Tensor);
+    const y = activation === 'tanh' ? tf.sub(tf.mul(tf.sigmoid(tf.mul(z, 2)), 2), 1) : activation === 'relu' ? tf.relu(z) : z;
+    save([x, y]);
+    return {
+      value: y,
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sx, sy] = saved as [tf.Tensor2D, tf.Tensor2D];
+        const dz = (activation === 'tanh' ? tf.mul(dy, tf.sub(1, tf.square(sy))) : activation === 'relu' ? tf.mul(dy, tf.step(sy)) : dy) as tf.Tensor2D;
+        const dx = inputIsData ? tf.zerosLike(sx) : tf.matMul(dz, tf.transpose(w));
+        const grads = [dx, tf.matMul(tf.transpose(sx), dz), tf.sum(dz, 0)];
+        return tapped ? [...grads, dz] : grads;
+      },
+    };
+  });
+}
+
+const wasmDenseOps: Record<Activation, [ReturnType<typeof wasmDenseOp>, ReturnType<typeof wasmDenseOp>]> = {
+  tanh: [wasmDenseOp('tanh', false), wasmDenseOp('tanh', true)],
+  relu: [wasmDenseOp('relu', false), wasmDenseOp('relu', true)],
+  linear: [wasmDenseOp('linear', false), wasmDenseOp('linear', true)],
+};
+
+// ---------------------------------------------------------------------------------------------------------------
+// Initialisation.
+
+/**
+ * A [inSize, outSize] weight whose transpose is what torch.nn.init.orthogonal_ draws for an [out, in] weight: QR of a
+ * Gaussian matrix (the tall orientation), signs fixed so R has a positive diagonal, times `gain`.
+ */
+export function orthogonal(inSize: number, outSize: number, gain: number, rng: Rng): Float32Array {
+  const rows = outSize;
+  const cols = inSize;
+  const gaussian = new Float64Array(rows * cols);
+  for (let i = 0; i < gaussian.length; i++) gaussian[i] = rng.normal();
+  // Tall matrix m × k (m ≥ k) whose k columns we orthonormalise.
+  const tall = rows >= cols;
+  const m = tall ? rows : cols;
+  const k = tall ? cols : rows;
+  const q = new Float64Array(m * k); // column-major: column j at [j*m, (j+1)*m)
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const value = gaussian[r * cols + c]!;
+      if (tall) q[c * m + r] = value;
+      else q[r * m + c] = value;
+    }
+  }
+  // Modified Gram-Schmidt: R's diagonal comes out positive, matching the sign fix torch applies after QR.
+  for (let j = 0; j < k; j++) {
+    for (let p = 0; p < j; p++) {
+      let dot = 0;
+      for (let i = 0; i < m; i++) dot += q[p * m + i]! * q[j * m + i]!;
+      for (let i = 0; i < m; i++) q[j * m + i]! -= dot * q[p * m + i]!;
+    }
+    let norm = 0;
+    for (let i = 0; i < m; i++) norm += q[j * m + i]! ** 2;
+    norm = Math.sqrt(norm);
+    for (let i = 0; i < m; i++) q[j * m + i]! /= norm;
+  }
+  // torch weight[r][c] = Q[r][c] (tall) or Q[c][r] (wide); ours is its transpose: W[c][r].
+  const w = new Float32Array(inSize * outSize);
+  for (let r = 0; r < rows; r++) {
+    for (let c = 0; c < cols; c++) {
+      const value = tall ? q[c * m + r]! : q[r * m + c]!;
+      w[c * outSize + r] = gain * value;
+    }
+  }
+  return w;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The plain-TypeScript forward pass used for acting.
+
+interface PlainLayer {
+  inSize: number;
+  outSize: number;
+  activation: Activation;
+  /** Transposed: [outSize, inSize]. */
+  weight: Float64Array;
+  bias: Float64Array;
+}
+
+/**
+ * A copy of an ActorCritic's weights with a forward pass in plain TypeScript (float64 throughout, so every typed-array
+ * access stays monomorphic). Call `refresh()` after every parameter update; evaluation then costs no tfjs call.
+ */
+export class PlainForward {
+  readonly net: ActorCritic;
+  /** The Gaussian log-std, refreshed with the weights. */
+  readonly logStd: Float64Array;
+  private readonly layers: PlainLayer[];
+  private readonly policyChain: PlainLayer[];
+  private readonly valueChain: PlainLayer[];
+  private readonly trunkDepth: number;
+  private input = new Float64Array(0);
+  private bufferA = new Float64Array(0);
+  private bufferB = new Float64Array(0);
+  private trunk = new Float64Array(0);
+
+  constructor(net: ActorCritic) {
+    this.net = net;
+    this.layers = net.layers.map((l) => ({
+      inSize: l.inSize,
+      outSize: l.outSize,
+      activation: l.activation,
+      weight: new Float64Array(l.inSize * l.outSize),
+      bias: new Float64Array(l.outSize),
+    }));
+    this.policyChain = net.policyLayers.filter((l) => l !== net.logStdLayer).map((l) => this.layers[l]!);
+    this.valueChain = net.valueLayers.map((l) => this.layers[l]!);
+    this.trunkDepth = net.shared ? this.policyChain.length - 1 : 0;
+    this.logStd = new Float64Array(net.kind === 'gaussian' ? net.actionDim : 0);
+    this.refresh();
+  }
+
+  /** Read the current weights back from tfjs (one dataSync per variable). */
+  refresh(): void {
+    this.net.layers.forEach((layer, l) => {
+      const plain = this.layers[l]!;
+      if (layer.weight) {
+        const w = layer.weight.dataSync();
+        const { inSize, outSize } = plain;
+        for (let i = 0; i < inSize; i++) for (let j = 0; j < outSize; j++) plain.weight[j * inSize + i] = w[i * outSize + j]!;
+      }
+      plain.bias.set(layer.bias.dataSync());
+    });
+    if (this.net.logStdLayer >= 0) this.logStd.set(this.layers[this.net.logStdLayer]!.bias);
+  }
+
+  /** Policy outputs (logits or means) for `n` observations into `out` ([n, actionDim]). */
+  policy(obs: ArrayLike<number>, n: number, out: Float64Array): void {
+    this.run(this.policyChain, 0, this.load(obs, n), n, out);
+  }
+
+  /** V(s) for `n` observations into `out` ([n]). */
+  value(obs: ArrayLike<number>, n: number, out: Float64Array): void {
+    if (!this.net.hasValue) throw new Error('PlainForward.value: this network has no critic');
+    this.run(this.valueChain, 0, this.load(obs, n), n, out);
+  }
+
+  /** Both heads in one pass (the trunk is evaluated once when shared). */
+  both(obs: ArrayLike<number>, n: number, policyOut: Float64Array, valueOut: Float64Array): void {
+    const x = this.load(obs, n);
+    if (this.trunkDepth === 0) {
+      this.run(this.policyChain, 0, x, n, policyOut);
+      if (this.net.hasValue) this.run(this.valueChain, 0, x, n, valueOut);
+      return;
+    }
+    const depth = this.trunkDepth;
+    const trunkSize = this.policyChain[depth]!.inSize;
+    if (this.trunk.length < n * trunkSize) this.trunk = new Float64Array(n * trunkSize);
+    this.run(this.policyChain.slice(0, depth), 0, x, n, this.trunk);
+    denseForward(this.policyChain[depth]!, this.trunk, n, policyOut);
+    denseForward(this.valueChain[depth]!, this.trunk, n, valueOut);
+  }
+
+  private load(obs: ArrayLike<number>, n: number): Float64Array {
+    const size = n * this.net.obsSize;
+    if (this.input.length < size) this.input = new Float64Array(size);
+    for (let i = 0; i < size; i++) this.input[i] = obs[i]!;
+    return this.input;
+  }
+
+  private run(chain: readonly PlainLayer[], from: number, x: Float64Array, n: number, out: Float64Array): void {
+    let widest = 0;
+    for (const layer of chain) widest = Math.max(widest, layer.outSize);
+    if (this.bufferA.length < n * widest) {
+      this.bufferA = new Float64Array(n * widest);
+      this.bufferB = new Float64Array(n * widest);
+    }
+    let input = x;
+    for (let k = from; k < chain.length; k++) {
+      const target = k === chain.length - 1 ? out : input === this.bufferA ? this.bufferB : this.bufferA;
+      denseForward(chain[k]!, input, n, target);
+      input = target;
+    }
+  }
+}
+
+/** y = act(x W + b) for n rows; W is stored transposed ([out, in]) so each output is one contiguous dot product. */
+function denseForward(layer: PlainLayer, x: Float64Array, n: number, y: Float64Array): void {
+  const inSize = layer.inSize;
+  const outSize = layer.outSize;
+  const wt = layer.weight;
+  const bias = layer.bias;
+  for (let s = 0; s < n; s++) {
+    const xo = s * inSize;
+    const yo = s * outSize;
+    for (let j = 0; j < outSize; j++) {
+      const jo = j * inSize;
+      // Four accumulators: shorter dependency chains, ~1.5× faster in V8.
+      let a0 = 0;
+      let a1 = 0;
+      let a2 = 0;
+      let a3 = 0;
+      let i = 0;
+      for (; i + 3 < inSize; i += 4) {
+        a0 += x[xo + i]! * wt[jo + i]!;
+        a1 += x[xo + i + 1]! * wt[jo + i + 1]!;
+        a2 += x[xo + i + 2]! * wt[jo + i + 2]!;
+        a3 += x[xo + i + 3]! * wt[jo + i + 3]!;
+      }
+      for (; i < inSize; i++) a0 += x[xo + i]! * wt[jo + i]!;
+      y[yo + j] = bias[j]! + (a0 + a1 + (a2 + a3));
+    }
+  }
+  if (layer.activation === 'tanh') for (let k = 0; k < n * outSize; k++) y[k] = Math.tanh(y[k]!);
+  else if (layer.activation === 'relu') for (let k = 0; k < n * outSize; k++) if (y[k]! < 0) y[k] = 0;
+}
