@@ -6,6 +6,7 @@ import { hideBin } from 'yargs/helpers';
 import { exitCodeFor, GradnoiseError } from '../errors.js';
 import { benchCommand } from './commands/bench.js';
 import { envsCommand } from './commands/envs.js';
+import { reportCommand } from './commands/report.js';
 import { trainCommand } from './commands/train.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -15,6 +16,7 @@ export async function main(argv: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nMeasure the gradient noise scale of policy-gradient agents while they train.')
     .command(envsCommand)
     .command(trainCommand)
+    .command(reportCommand)
     .command(benchCommand)
     .demandCommand(1, 'Name a command (see --help).')
     .recommendCommands()

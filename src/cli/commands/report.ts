@@ -1,0 +1,25 @@
+/** `gradnoise report DIR`: redraw the plots and report.html of a run, sweep, critical-batch or reproduce folder. */
+import path from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { writeReport } from '../../report.js';
+
+interface ReportArgs {
+  dir: string;
+}
+
+export const reportCommand: CommandModule<object, ReportArgs> = {
+  command: 'report <dir>',
+  describe: 'Redraw the plots (DIR/plots/*.svg) and DIR/report.html from a run, sweep or reproduce folder',
+  builder: (y: Argv) =>
+    y
+      .positional('dir', { type: 'string', demandOption: true, describe: 'a gradnoise output folder (run, sweep, critical-batch or reproduce)' })
+      .example('$0 report results/CartPole-v1__ppo__1__20250101T000000Z', '') as unknown as Argv<ReportArgs>,
+  handler: async (args: ArgumentsCamelCase<ReportArgs>) => {
+    const result = await writeReport(args.dir);
+    const rel = (file: string) => {
+      const relative = path.relative(process.cwd(), file);
+      return relative && !relative.startsWith('..') && !path.isAbsolute(relative) ? relative : file;
+    };
+    process.stdout.write(`gradnoise: ${result.kind} report with ${result.plots.length} plot(s): ${rel(result.html)}\n`);
+  },
+};

@@ -1,0 +1,105 @@
+/**
+ * report.html as a person sees it: opened from file:// in headless Chromium (Debian's `chromium` package), it loads
+ * without errors or network requests and shows every plot at a non-zero size.
+ *
+ * Needs /usr/bin/chromium (or GRADNOISE_CHROMIUM=path): `apt-get install -y chromium`. Without it the test fails,
+ * unless GRADNOISE_SKIP_BROWSER=1 is set. GRADNOISE_SCREENSHOT=file.png saves a full-page screenshot of the report.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { pathToFileURL } from 'node:url';
+import { chromium } from 'playwright-core';
+import { writeReport } from '../../src/report.js';
+import { writeReproduceFolder, writeRunFolder } from './report-fixtures.js';
+
+const CHROMIUM = process.env['GRADNOISE_CHROMIUM'] ?? '/usr/bin/chromium';
+const SKIP = process.env['GRADNOISE_SKIP_BROWSER'] === '1';
+
+const FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+interface PageCheck {
+  errors: string[];
+  requests: string[];
+  figures: { id: string; width: number; height: number; texts: number }[];
+}
+
+async function openReport(htmlFile: string, screenshot?: string): Promise<PageCheck> {
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'gradnoise-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: FLAGS,
+    viewport: { width: 1280, height: 900 },
+  });
+  try {
+    const page = await context.newPage();
+    const errors: string[] = [];
+    const requests: string[] = [];
+    page.on('console', (msg) => {
+      if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+    });
+    page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
+    page.on('requestfailed', (request) => errors.push(`request failed: ${request.url()}`));
+    page.on('request', (request) => requests.push(request.url()));
+    const response = await page.goto(pathToFileURL(htmlFile).href, { waitUntil: 'load' });
+    assert.ok(response === null || response.ok(), 'report.html loads');
+    const figures = await page.$$eval('figure.plot', (nodes) =>
+      nodes.map((figure) => {
+        const svg = figure.querySelector('svg');
+        const box = svg?.getBoundingClientRect();
+        return { id: figure.id, width: box?.width ?? 0, height: box?.height ?? 0, texts: svg?.querySelectorAll('text').length ?? 0 };
+      }),
+    );
+    if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
+    return { errors, requests, figures };
+  } finally {
+    await context.close();
+    fs.rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+describe('report.html in headless Chromium', { timeout: 180_000 }, () => {
+  const available = fs.existsSync(CHROMIUM);
+  const skip = !available && SKIP ? `GRADNOISE_SKIP_BROWSER=1 and no Chromium at ${CHROMIUM}` : false;
+
+  it('loads from file:// without errors or network requests and shows every plot', { skip }, async () => {
+    assert.ok(
+      available,
+      `no Chromium at ${CHROMIUM}: install it with 'apt-get install -y chromium' (Debian), point GRADNOISE_CHROMIUM at another Chromium, or set GRADNOISE_SKIP_BROWSER=1 to skip this test`,
+    );
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'gradnoise-report-browser-'));
+    const reproduce = path.join(root, 'reproduce');
+    writeReproduceFolder(reproduce);
+    const run = path.join(root, 'run');
+    writeRunFolder(run, { updates: 40 });
+
+    for (const [dir, screenshot] of [
+      [reproduce, process.env['GRADNOISE_SCREENSHOT']],
+      [run, undefined],
+    ] as const) {
+      const result = await writeReport(dir);
+      const check = await openReport(result.html, screenshot);
+      assert.deepEqual(check.errors, [], `${dir}: no console or page errors`);
+      const remote = check.requests.filter((url) => !url.startsWith('file://'));
+      assert.deepEqual(remote, [], `${dir}: nothing fetched from the network`);
+      assert.equal(check.figures.length, result.plots.length, `${dir}: one figure per plot`);
+      for (const figure of check.figures) {
+        assert.ok(figure.width > 200 && figure.height > 150, `${figure.id} is drawn (${figure.width}×${figure.height})`);
+        assert.ok(figure.texts > 5, `${figure.id} has its titles and labels`);
+      }
+      const shown = check.figures.map((f) => f.id.replace(/^fig-/, '')).sort();
+      assert.deepEqual(shown, result.plots.map((p) => path.basename(p, '.svg')).sort());
+    }
+  });
+});
