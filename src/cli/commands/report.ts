@@ -1,7 +1,6 @@
 /** `gradnoise report DIR`: redraw the plots and report.html of a run, sweep, critical-batch or reproduce folder. */
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { writeReport } from '../../report.js';
 
 interface ReportArgs {
   dir: string;
@@ -15,6 +14,8 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       .positional('dir', { type: 'string', demandOption: true, describe: 'a gradnoise output folder (run, sweep, critical-batch or reproduce)' })
       .example('$0 report results/CartPole-v1__ppo__1__20250101T000000Z', '') as unknown as Argv<ReportArgs>,
   handler: async (args: ArgumentsCamelCase<ReportArgs>) => {
+    // Loaded on demand: the plotting stack is heavy and other commands do not need it.
+    const { writeReport } = await import('../../report.js');
     const result = await writeReport(args.dir);
     const rel = (file: string) => {
       const relative = path.relative(process.cwd(), file);

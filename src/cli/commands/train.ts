@@ -4,7 +4,7 @@ import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { loadConfig } from '../../config.js';
 import { Progress } from '../../progress.js';
 import { defaultRunName } from '../../run-folder.js';
-import { train, type RunStatus } from '../../trainer.js';
+import type { RunStatus } from '../../trainer.js';
 
 interface TrainArgs {
   config: string;
@@ -37,6 +37,8 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       ...(args.backend !== undefined ? { backend: args.backend } : {}),
     });
     const runDir = args.out ?? path.join('results', config.run.name ?? defaultRunName(config.env.id, config.agent.algo, config.run.seed));
+    // Loaded on demand: tfjs is heavy and `envs` or `--help` do not need it.
+    const { train } = await import('../../trainer.js');
     const summary = await train(config, {
       runDir,
       configDir: path.dirname(path.resolve(args.config)),
