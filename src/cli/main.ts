@@ -6,7 +6,9 @@ import { hideBin } from 'yargs/helpers';
 import { exitCodeFor, GradnoiseError } from '../errors.js';
 import { benchCommand } from './commands/bench.js';
 import { envsCommand } from './commands/envs.js';
+import { makeCriticalBatchCommand } from './commands/critical-batch.js';
 import { reportCommand } from './commands/report.js';
+import { makeSweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -16,6 +18,8 @@ export async function main(argv: string[]): Promise<number> {
     .usage('$0 <command> [options]\n\nMeasure the gradient noise scale of policy-gradient agents while they train.')
     .command(envsCommand)
     .command(trainCommand)
+    .command(makeSweepCommand({ onDone: drawReport }))
+    .command(makeCriticalBatchCommand({ onDone: drawReport }))
     .command(reportCommand)
     .command(benchCommand)
     .demandCommand(1, 'Name a command (see --help).')
@@ -42,5 +46,12 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 class CliUsageError extends Error {}
+
+/** Sweeps and critical-batch runs end with their plots and report.html (loaded on demand: the plotting stack is heavy). */
+async function drawReport(dir: string): Promise<void> {
+  const { writeReport } = await import('../report.js');
+  const result = await writeReport(dir);
+  process.stderr.write(`gradnoise: report written to ${result.html}\n`);
+}
 
 process.exitCode = await main(hideBin(process.argv));
