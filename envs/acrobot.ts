@@ -35,7 +35,7 @@
  */
 import { defineEnv } from '../src/env-spec.js';
 import { Box, Discrete } from '../src/spaces.js';
-import { VectorEnv, type PhysicalStateEnv } from '../src/vector-env.js';
+import { ClassicControlEnv } from './classic-control.js';
 
 export interface AcrobotParams {
   [key: string]: number;
@@ -70,12 +70,9 @@ function bound(x: number, m: number, M: number): number {
   return Math.min(Math.max(x, m), M);
 }
 
-class Acrobot extends VectorEnv<AcrobotParams> implements PhysicalStateEnv {
-  readonly stateSize = STATE_SIZE;
-  private readonly state: Float64Array;
+class Acrobot extends ClassicControlEnv<AcrobotParams> {
   /** Scratch for the time derivative of the augmented state [θ1, θ2, dθ1, dθ2, torque] (the last entry is 0). */
   private readonly deriv = new Float64Array(STATE_SIZE);
-  private torqueNoiseBuffer: Float64Array | null = null;
 
   constructor(numEnvs: number, params: Readonly<AcrobotParams>, maxEpisodeSteps: number) {
     const high = [1, 1, 1, 1, params.maxVel1, params.maxVel2];
@@ -89,8 +86,7 @@ class Acrobot extends VectorEnv<AcrobotParams> implements PhysicalStateEnv {
       ),
       actionSpace: new Discrete(3),
       maxEpisodeSteps,
-    });
-    this.state = new Float64Array(numEnvs * STATE_SIZE);
+    }, STATE_SIZE);
   }
 
   protected resetEnv(i: number): void {
@@ -98,7 +94,7 @@ class Acrobot extends VectorEnv<AcrobotParams> implements PhysicalStateEnv {
     this.writeObs(i);
   }
 
-  private writeObs(i: number): void {
+  protected writeObs(i: number): void {
     const s = this.state;
     const o = i * STATE_SIZE;
     const out = i * OBS_SIZE;
@@ -145,7 +141,7 @@ class Acrobot extends VectorEnv<AcrobotParams> implements PhysicalStateEnv {
     const rewards = this.rewards;
     const terminatedFlags = this.terminated;
     // Draw the noise before the loop: a call inside the hot loop slows the noiseless case too.
-    const noise = torqueNoiseMax > 0 ? this.drawTorqueNoise(torqueNoiseMax) : null;
+    const noise = torqueNoiseMax > 0 ? this.uniformNoise(torqueNoiseMax) : null;
     // Gymnasium's rk4 over t = [0, dt]: dt2 = dt / 2, final update y0 + dt / 6 * (k1 + 2 k2 + 2 k3 + k4).
     const dt2 = dt / 2.0;
     const dt6 = dt / 6.0;
@@ -179,21 +175,6 @@ class Acrobot extends VectorEnv<AcrobotParams> implements PhysicalStateEnv {
       rewards[i] = terminated ? 0 : -1;
       terminatedFlags[i] = terminated ? 1 : 0;
     }
-  }
-
-  private drawTorqueNoise(max: number): Float64Array {
-    const noise = (this.torqueNoiseBuffer ??= new Float64Array(this.numEnvs));
-    for (let i = 0; i < this.numEnvs; i++) noise[i] = this.rng.range(-max, max);
-    return noise;
-  }
-
-  setState(i: number, state: ArrayLike<number>): void {
-    for (let k = 0; k < STATE_SIZE; k++) this.state[i * STATE_SIZE + k] = state[k]!;
-    this.writeObs(i);
-  }
-
-  getState(i: number): number[] {
-    return Array.from(this.state.subarray(i * STATE_SIZE, (i + 1) * STATE_SIZE));
   }
 }
 

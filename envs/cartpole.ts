@@ -23,7 +23,7 @@
  */
 import { defineEnv } from '../src/env-spec.js';
 import { Box, Discrete } from '../src/spaces.js';
-import { VectorEnv, type PhysicalStateEnv } from '../src/vector-env.js';
+import { ClassicControlEnv } from './classic-control.js';
 
 export interface CartPoleParams {
   [key: string]: number;
@@ -40,11 +40,8 @@ export interface CartPoleParams {
 
 const STATE_SIZE = 4;
 
-class CartPole extends VectorEnv<CartPoleParams> implements PhysicalStateEnv {
-  readonly stateSize = STATE_SIZE;
-  private readonly state: Float64Array;
+class CartPole extends ClassicControlEnv<CartPoleParams> {
   private readonly thetaLimit: number;
-  private forceNoiseBuffer: Float64Array | null = null;
 
   constructor(numEnvs: number, params: Readonly<CartPoleParams>, maxEpisodeSteps: number) {
     const thetaLimit = (params.thetaThresholdDeg * 2 * Math.PI) / 360;
@@ -56,9 +53,8 @@ class CartPole extends VectorEnv<CartPoleParams> implements PhysicalStateEnv {
       observationSpace: new Box(high.map((h) => -h), high),
       actionSpace: new Discrete(2),
       maxEpisodeSteps,
-    });
+    }, STATE_SIZE);
     this.thetaLimit = thetaLimit;
-    this.state = new Float64Array(numEnvs * STATE_SIZE);
   }
 
   protected resetEnv(i: number): void {
@@ -66,7 +62,7 @@ class CartPole extends VectorEnv<CartPoleParams> implements PhysicalStateEnv {
     this.writeObs(i);
   }
 
-  private writeObs(i: number): void {
+  protected writeObs(i: number): void {
     for (let k = 0; k < STATE_SIZE; k++) this.obs[i * STATE_SIZE + k] = this.state[i * STATE_SIZE + k]!;
   }
 
@@ -80,7 +76,7 @@ class CartPole extends VectorEnv<CartPoleParams> implements PhysicalStateEnv {
     const rewards = this.rewards;
     const terminated = this.terminated;
     // Draw actuator noise before the loop: a call inside the hot loop slows the noiseless case too.
-    const noise = forceNoise > 0 ? this.drawForceNoise(forceNoise * forceMag) : null;
+    const noise = forceNoise > 0 ? this.gaussianNoise(forceNoise * forceMag) : null;
     for (let i = 0; i < this.numEnvs; i++) {
       const o = i * STATE_SIZE;
       const x = s[o]!;
@@ -109,21 +105,6 @@ class CartPole extends VectorEnv<CartPoleParams> implements PhysicalStateEnv {
       rewards[i] = 1;
       terminated[i] = nx < -xThreshold || nx > xThreshold || nTheta < -thetaLimit || nTheta > thetaLimit ? 1 : 0;
     }
-  }
-
-  private drawForceNoise(std: number): Float64Array {
-    const noise = (this.forceNoiseBuffer ??= new Float64Array(this.numEnvs));
-    for (let i = 0; i < this.numEnvs; i++) noise[i] = std * this.rng.normal();
-    return noise;
-  }
-
-  setState(i: number, state: ArrayLike<number>): void {
-    for (let k = 0; k < STATE_SIZE; k++) this.state[i * STATE_SIZE + k] = state[k]!;
-    this.writeObs(i);
-  }
-
-  getState(i: number): number[] {
-    return Array.from(this.state.subarray(i * STATE_SIZE, (i + 1) * STATE_SIZE));
   }
 }
 

@@ -29,7 +29,7 @@
  */
 import { defineEnv } from '../src/env-spec.js';
 import { Box } from '../src/spaces.js';
-import { VectorEnv, type PhysicalStateEnv } from '../src/vector-env.js';
+import { ClassicControlEnv } from './classic-control.js';
 
 export interface MountainCarContinuousParams {
   [key: string]: number;
@@ -47,10 +47,7 @@ const MAX_POSITION = 0.6;
 const MIN_ACTION = -1;
 const MAX_ACTION = 1;
 
-class MountainCarContinuous extends VectorEnv<MountainCarContinuousParams> implements PhysicalStateEnv {
-  readonly stateSize = STATE_SIZE;
-  private readonly state: Float64Array;
-  private actionNoiseBuffer: Float64Array | null = null;
+class MountainCarContinuous extends ClassicControlEnv<MountainCarContinuousParams> {
 
   constructor(numEnvs: number, params: Readonly<MountainCarContinuousParams>, maxEpisodeSteps: number) {
     super({
@@ -60,8 +57,7 @@ class MountainCarContinuous extends VectorEnv<MountainCarContinuousParams> imple
       observationSpace: new Box([MIN_POSITION, -params.maxSpeed], [MAX_POSITION, params.maxSpeed]),
       actionSpace: new Box(MIN_ACTION, MAX_ACTION, [1]),
       maxEpisodeSteps,
-    });
-    this.state = new Float64Array(numEnvs * STATE_SIZE);
+    }, STATE_SIZE);
   }
 
   protected resetEnv(i: number): void {
@@ -71,7 +67,7 @@ class MountainCarContinuous extends VectorEnv<MountainCarContinuousParams> imple
     this.writeObs(i);
   }
 
-  private writeObs(i: number): void {
+  protected writeObs(i: number): void {
     for (let k = 0; k < STATE_SIZE; k++) this.obs[i * STATE_SIZE + k] = this.state[i * STATE_SIZE + k]!;
   }
 
@@ -82,7 +78,7 @@ class MountainCarContinuous extends VectorEnv<MountainCarContinuousParams> imple
     const rewards = this.rewards;
     const terminatedFlags = this.terminated;
     // Draw the noise before the loop: a call inside the hot loop slows the noiseless case too.
-    const noise = actionNoise > 0 ? this.drawActionNoise(actionNoise) : null;
+    const noise = actionNoise > 0 ? this.gaussianNoise(actionNoise) : null;
     for (let i = 0; i < this.numEnvs; i++) {
       const o = i * STATE_SIZE;
       let position = s[o]!;
@@ -108,21 +104,6 @@ class MountainCarContinuous extends VectorEnv<MountainCarContinuousParams> imple
       rewards[i] = (terminated ? 100 : 0) - action * action * 0.1;
       terminatedFlags[i] = terminated ? 1 : 0;
     }
-  }
-
-  private drawActionNoise(std: number): Float64Array {
-    const noise = (this.actionNoiseBuffer ??= new Float64Array(this.numEnvs));
-    for (let i = 0; i < this.numEnvs; i++) noise[i] = std * this.rng.normal();
-    return noise;
-  }
-
-  setState(i: number, state: ArrayLike<number>): void {
-    for (let k = 0; k < STATE_SIZE; k++) this.state[i * STATE_SIZE + k] = state[k]!;
-    this.writeObs(i);
-  }
-
-  getState(i: number): number[] {
-    return Array.from(this.state.subarray(i * STATE_SIZE, (i + 1) * STATE_SIZE));
   }
 }
 

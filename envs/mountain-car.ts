@@ -30,7 +30,7 @@
  */
 import { defineEnv } from '../src/env-spec.js';
 import { Box, Discrete } from '../src/spaces.js';
-import { VectorEnv, type PhysicalStateEnv } from '../src/vector-env.js';
+import { ClassicControlEnv } from './classic-control.js';
 
 export interface MountainCarParams {
   [key: string]: number;
@@ -46,10 +46,7 @@ const STATE_SIZE = 2;
 const MIN_POSITION = -1.2;
 const MAX_POSITION = 0.6;
 
-class MountainCar extends VectorEnv<MountainCarParams> implements PhysicalStateEnv {
-  readonly stateSize = STATE_SIZE;
-  private readonly state: Float64Array;
-  private forceNoiseBuffer: Float64Array | null = null;
+class MountainCar extends ClassicControlEnv<MountainCarParams> {
 
   constructor(numEnvs: number, params: Readonly<MountainCarParams>, maxEpisodeSteps: number) {
     super({
@@ -59,8 +56,7 @@ class MountainCar extends VectorEnv<MountainCarParams> implements PhysicalStateE
       observationSpace: new Box([MIN_POSITION, -params.maxSpeed], [MAX_POSITION, params.maxSpeed]),
       actionSpace: new Discrete(3),
       maxEpisodeSteps,
-    });
-    this.state = new Float64Array(numEnvs * STATE_SIZE);
+    }, STATE_SIZE);
   }
 
   protected resetEnv(i: number): void {
@@ -69,7 +65,7 @@ class MountainCar extends VectorEnv<MountainCarParams> implements PhysicalStateE
     this.writeObs(i);
   }
 
-  private writeObs(i: number): void {
+  protected writeObs(i: number): void {
     for (let k = 0; k < STATE_SIZE; k++) this.obs[i * STATE_SIZE + k] = this.state[i * STATE_SIZE + k]!;
   }
 
@@ -80,7 +76,7 @@ class MountainCar extends VectorEnv<MountainCarParams> implements PhysicalStateE
     const rewards = this.rewards;
     const terminated = this.terminated;
     // Draw the noise before the loop: a call inside the hot loop slows the noiseless case too.
-    const noise = forceNoise > 0 ? this.drawForceNoise(forceNoise * force) : null;
+    const noise = forceNoise > 0 ? this.gaussianNoise(forceNoise * force) : null;
     for (let i = 0; i < this.numEnvs; i++) {
       const o = i * STATE_SIZE;
       let position = s[o]!;
@@ -99,21 +95,6 @@ class MountainCar extends VectorEnv<MountainCarParams> implements PhysicalStateE
       rewards[i] = -1;
       terminated[i] = position >= goalPosition && velocity >= goalVelocity ? 1 : 0;
     }
-  }
-
-  private drawForceNoise(std: number): Float64Array {
-    const noise = (this.forceNoiseBuffer ??= new Float64Array(this.numEnvs));
-    for (let i = 0; i < this.numEnvs; i++) noise[i] = std * this.rng.normal();
-    return noise;
-  }
-
-  setState(i: number, state: ArrayLike<number>): void {
-    for (let k = 0; k < STATE_SIZE; k++) this.state[i * STATE_SIZE + k] = state[k]!;
-    this.writeObs(i);
-  }
-
-  getState(i: number): number[] {
-    return Array.from(this.state.subarray(i * STATE_SIZE, (i + 1) * STATE_SIZE));
   }
 }
 

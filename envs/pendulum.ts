@@ -33,7 +33,7 @@
  */
 import { defineEnv } from '../src/env-spec.js';
 import { Box } from '../src/spaces.js';
-import { VectorEnv, type PhysicalStateEnv } from '../src/vector-env.js';
+import { ClassicControlEnv } from './classic-control.js';
 
 export interface PendulumParams {
   [key: string]: number;
@@ -57,10 +57,7 @@ function angleNormalize(x: number): number {
   return r - Math.PI;
 }
 
-class Pendulum extends VectorEnv<PendulumParams> implements PhysicalStateEnv {
-  readonly stateSize = STATE_SIZE;
-  private readonly state: Float64Array;
-  private torqueNoiseBuffer: Float64Array | null = null;
+class Pendulum extends ClassicControlEnv<PendulumParams> {
 
   constructor(numEnvs: number, params: Readonly<PendulumParams>, maxEpisodeSteps: number) {
     super({
@@ -70,8 +67,7 @@ class Pendulum extends VectorEnv<PendulumParams> implements PhysicalStateEnv {
       observationSpace: new Box([-1, -1, -params.maxSpeed], [1, 1, params.maxSpeed]),
       actionSpace: new Box(-params.maxTorque, params.maxTorque, [1]),
       maxEpisodeSteps,
-    });
-    this.state = new Float64Array(numEnvs * STATE_SIZE);
+    }, STATE_SIZE);
   }
 
   protected resetEnv(i: number): void {
@@ -80,7 +76,7 @@ class Pendulum extends VectorEnv<PendulumParams> implements PhysicalStateEnv {
     this.writeObs(i);
   }
 
-  private writeObs(i: number): void {
+  protected writeObs(i: number): void {
     const th = this.state[i * STATE_SIZE]!;
     const out = i * OBS_SIZE;
     this.obs[out] = Math.cos(th);
@@ -94,7 +90,7 @@ class Pendulum extends VectorEnv<PendulumParams> implements PhysicalStateEnv {
     const rewards = this.rewards;
     const terminated = this.terminated;
     // Draw the noise before the loop: a call inside the hot loop slows the noiseless case too.
-    const noise = torqueNoise > 0 ? this.drawTorqueNoise(torqueNoise * maxTorque) : null;
+    const noise = torqueNoise > 0 ? this.gaussianNoise(torqueNoise * maxTorque) : null;
     // Same grouping as Gymnasium: (3 * g / (2 * l) * sin(th) + 3.0 / (m * l**2) * u) * dt.
     const gravityGain = (3 * g) / (2 * l);
     const torqueGain = 3.0 / (m * (l * l));
@@ -116,21 +112,6 @@ class Pendulum extends VectorEnv<PendulumParams> implements PhysicalStateEnv {
       rewards[i] = -cost;
       terminated[i] = 0;
     }
-  }
-
-  private drawTorqueNoise(std: number): Float64Array {
-    const noise = (this.torqueNoiseBuffer ??= new Float64Array(this.numEnvs));
-    for (let i = 0; i < this.numEnvs; i++) noise[i] = std * this.rng.normal();
-    return noise;
-  }
-
-  setState(i: number, state: ArrayLike<number>): void {
-    for (let k = 0; k < STATE_SIZE; k++) this.state[i * STATE_SIZE + k] = state[k]!;
-    this.writeObs(i);
-  }
-
-  getState(i: number): number[] {
-    return Array.from(this.state.subarray(i * STATE_SIZE, (i + 1) * STATE_SIZE));
   }
 }
 
