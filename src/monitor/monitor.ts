@@ -211,8 +211,14 @@ export interface ComponentNoiseSummary {
   readonly windows: { readonly start: NoiseFigure; readonly q1: NoiseFigure; readonly q2: NoiseFigure; readonly q3: NoiseFigure; readonly end: NoiseFigure };
   /** Ratio of means within each quarter of the run: env steps in (q·T/4, (q+1)·T/4], T = the last measurement's. */
   readonly quarters: readonly NoiseFigure[];
-  /** windows.end / windows.start when both are resolved, else NaN. */
+  /**
+   * Growth over training: last quarter / first quarter (ratio of means), when both are resolved, else NaN. Quarters,
+   * not the `window`-sized start/end figures, because late in a run B_simple exceeds what a short window resolves.
+   */
   readonly growth: number;
+  /** A conservative lower bound on growth: last quarter's lower bound / first quarter's upper bound (finite even when
+   * the last quarter is unresolved, as long as the first is). */
+  readonly growthLo: number;
   /** Preconditioned tr(PΣP)/|PG|², when measured. */
   readonly preconditioned?: { readonly mean: NoiseFigure; readonly final: NoiseFigure };
 }
@@ -567,6 +573,7 @@ function summarizeTracker(tracker: NoiseTracker, windowSize: number, confidence:
     final: emaFigure(tracker),
     windows,
     quarters,
-    growth: windows.start.resolved && windows.end.resolved ? windows.end.bSimple / windows.start.bSimple : NaN,
+    growth: quarters[0]!.resolved && quarters[3]!.resolved ? quarters[3]!.bSimple / quarters[0]!.bSimple : NaN,
+    growthLo: quarters[0]!.resolved ? quarters[3]!.lo / quarters[0]!.hi : NaN,
   };
 }

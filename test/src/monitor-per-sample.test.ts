@@ -469,6 +469,9 @@ describe('NoiseMonitor summary on a known noise scale', () => {
     assert.ok(Math.abs(s.mean.bSimple / trueB - 1) < 0.15, `run mean ${s.mean.bSimple} vs ${trueB}`);
     assert.equal(s.quarters.length, 4);
     assert.equal(s.windows.start.measurements, 20);
+    // A stationary process: growth (last / first quarter) near 1, its conservative bound below it.
+    assert.ok(s.growth > 0.6 && s.growth < 1.6, `growth ${s.growth}`);
+    assert.ok(s.growthLo <= s.growth && s.growthLo > 0.2, `growthLo ${s.growthLo}`);
     kernel.dispose();
     bias.dispose();
   });
