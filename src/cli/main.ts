@@ -8,6 +8,7 @@ import { benchCommand } from './commands/bench.js';
 import { envsCommand } from './commands/envs.js';
 import { makeCriticalBatchCommand } from './commands/critical-batch.js';
 import { reportCommand } from './commands/report.js';
+import { makeReproduceCommand } from './commands/reproduce.js';
 import { makeSweepCommand } from './commands/sweep.js';
 import { trainCommand } from './commands/train.js';
 
@@ -20,6 +21,7 @@ export async function main(argv: string[]): Promise<number> {
     .command(trainCommand)
     .command(makeSweepCommand({ onDone: drawReport }))
     .command(makeCriticalBatchCommand({ onDone: drawReport }))
+    .command(makeReproduceCommand({ onDone: drawReport }))
     .command(reportCommand)
     .command(benchCommand)
     .demandCommand(1, 'Name a command (see --help).')
@@ -47,7 +49,7 @@ export async function main(argv: string[]): Promise<number> {
 
 class CliUsageError extends Error {}
 
-/** Sweeps and critical-batch runs end with their plots and report.html (loaded on demand: the plotting stack is heavy). */
+/** Sweeps, critical-batch runs and reproduce end with their plots and report.html (loaded on demand: the plotting stack is heavy). */
 async function drawReport(dir: string): Promise<void> {
   const { writeReport } = await import('../report.js');
   const result = await writeReport(dir);

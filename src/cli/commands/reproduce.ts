@@ -1,0 +1,65 @@
+/** `gradnoise reproduce [--preset quick|full|FILE] [--out DIR] [--workers N] [--quiet]` */
+import path from 'node:path';
+import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
+import { Progress } from '../../progress.js';
+import {
+  checkReproduceDir,
+  loadPreset,
+  reproduceExitCode,
+  resolvePresetFile,
+  runReproduce,
+  validateReproducePlan,
+  type ReproduceResult,
+} from '../../reproduce.js';
+import { interruptHandlers, workersOption, type SweepHooks } from './sweep.js';
+
+interface ReproduceArgs {
+  preset: string;
+  out?: string;
+  workers?: number;
+  quiet: boolean;
+}
+
+export function makeReproduceCommand(hooks: SweepHooks = {}): CommandModule<object, ReproduceArgs> {
+  return {
+    command: 'reproduce',
+    describe: "The paper's headline figures: noise growth over training, noise vs difficulty (and, with --preset full, B_crit vs B_simple); resumable",
+    builder: (y: Argv) =>
+      y
+        .option('preset', {
+          type: 'string',
+          default: 'quick',
+          describe: 'quick (under 10 minutes on 2 cores), full (all env families, 3 seeds per level, critical batch sizes), or a preset file (see configs/reproduce/)',
+        })
+        .option('out', { type: 'string', describe: 'output folder (default results/reproduce-<preset>); rerun into it to resume' })
+        .option('workers', { type: 'number', describe: 'parallel worker processes (default: available CPU cores)' })
+        .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
+        .example('$0 reproduce --preset quick', '')
+        .example('$0 reproduce --preset full --workers 2 --out results/full', '') as unknown as Argv<ReproduceArgs>,
+    handler: async (args: ArgumentsCamelCase<ReproduceArgs>) => {
+      const workers = workersOption(args.workers);
+      // Everything is validated before the first run: a bad preset, sweep file or config exits 2 with nothing written.
+      const plan = loadPreset(resolvePresetFile(args.preset));
+      await validateReproducePlan(plan);
+      const out = args.out ?? path.join('results', `reproduce-${plan.preset.name}`);
+      checkReproduceDir(plan, out);
+      const signals = interruptHandlers();
+      let result: ReproduceResult;
+      try {
+        result = await runReproduce(plan, {
+          out,
+          workers,
+          progress: Progress.modeFor(args.quiet),
+          signal: signals.stop,
+          killSignal: signals.kill,
+          ...(hooks.onDone ? { onDone: hooks.onDone } : {}),
+        });
+      } finally {
+        signals.release();
+      }
+      process.exitCode = reproduceExitCode(result);
+    },
+  };
+}
+
+export const reproduceCommand = makeReproduceCommand();
