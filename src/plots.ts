@@ -60,6 +60,23 @@ export interface DifficultyPoint {
   seed?: number | string;
   /** B_simple averaged over training, in samples; NaN when not resolved. */
   bSimple: number;
+  /** What the figure measures, e.g. `run average` or `matched progress` (default `run average`): one row of panels each. */
+  measure?: string;
+}
+
+/**
+ * A level's figure pooled over seeds (drawn as the large point with its interval bar): when given, these replace the
+ * geometric mean and min–max of the seed points. value NaN with lo > 0: not resolved, drawn as a ▲ at its lower bound.
+ */
+export interface DifficultyGroup {
+  family: string;
+  level: number;
+  component: string;
+  measure?: string;
+  value: number;
+  lo?: number;
+  /** +∞: unbounded above (the bar runs to the top of the panel). */
+  hi?: number;
 }
 
 export interface LevelCurves {
@@ -90,8 +107,14 @@ export interface ParetoTarget {
 }
 
 export interface CriticalPoint {
-  /** e.g. `CartPole-v1, return ≥ 195`. */
+  /** e.g. `GaussianBandit-v0 L1, 75%`. */
   label: string;
+  /** Colour and legend entry: the task the point belongs to, e.g. `GaussianBandit-v0 L1`; one colour when absent. */
+  group?: string;
+  /** The text drawn beside the point (default: label); with a group, e.g. just the target `75%`. */
+  text?: string;
+  /** B_crit is only a bound (fit regime above / below the batch sizes tried): drawn as ▶ (B_crit ≥ x) or ◀ (B_crit ≤ x). */
+  bound?: 'lower' | 'upper';
   bCrit: number;
   bCritLo?: number;
   bCritHi?: number;
@@ -102,6 +125,8 @@ export interface CriticalPoint {
 
 export const COMPONENT_ORDER: readonly PlotComponent[] = ['policy', 'value', 'total'];
 const COMPONENT_COLORS = ['#1f77b4', '#d62728', '#7f7f7f'];
+/** Run average, matched progress. */
+const MEASURE_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c'];
 
 export const AXIS = {
   envSteps: 'env steps',
@@ -112,7 +137,11 @@ export const AXIS = {
   steps: 'optimizer steps to reach target, S (updates)',
   samples: 'samples to reach target, E (env steps)',
   bCrit: 'measured critical batch B_crit = E_min/S_min (samples)',
+  bSimpleLevel: 'B_simple per level (samples)',
 } as const;
+
+/** The measures of noise vs difficulty, in the order their panels are drawn. */
+export const MEASURE_ORDER = ['run average', 'matched progress'] as const;
 
 const CONFIG = {
   font: 'Helvetica, Arial, sans-serif',
@@ -178,11 +207,12 @@ export function noiseOverTrainingSpec(runs: readonly TrainingCurves[], options: 
     options.subtitle ??
     (resolvedCount === 0
       ? 'no resolved measurement yet: |G|² not significantly > 0'
-      : 'EMA of tr(Σ) over EMA of |G|²; band: confidence interval; gaps: not resolved');
+      : 'EMA of tr(Σ) over EMA of |G|²; band: confidence interval; gaps: unresolved');
 
   const layers = (color: object) => [
     {
-      mark: { type: 'area' as const, opacity: single ? 0.15 : 0.07, clip: true },
+      // Few runs (the seeds of one level): their bands stay visible; many: faint, so the lines stay readable.
+      mark: { type: 'area' as const, opacity: single ? 0.15 : runs.length <= 4 ? 0.12 : 0.07, clip: true },
       encoding: { x, y: band, y2: { field: 'hi' }, color, detail: { field: 'run' } },
     },
     {
@@ -232,76 +262,119 @@ export function noiseOverTraining(runs: readonly TrainingCurves[], options: Plot
   return renderSvg(noiseOverTrainingSpec(runs, options), options.id ?? 'noise-over-training');
 }
 
-/** B_simple (log) vs difficulty level per env family: seeds as small points, geometric mean and min–max over seeds. */
-export function noiseVsDifficultySpec(points: readonly DifficultyPoint[], options: PlotOptions = {}): TopLevelSpec {
+/**
+ * B_simple (log) vs difficulty level per env family: seeds as small points, and per level the figure pooled over seeds
+ * with its interval (`groups`) or, without groups, the geometric mean and min–max over seeds. A column of panels per
+ * component (policy first) and, when points carry more than one `measure`, a row per measure.
+ */
+export function noiseVsDifficultySpec(points: readonly DifficultyPoint[], options: PlotOptions = {}, groups?: readonly DifficultyGroup[]): TopLevelSpec {
   const rows: Record<string, unknown>[] = [];
-  const groups = new Map<string, { family: string; component: string; level: number; values: number[] }>();
+  const measureOf = (m: string | undefined) => m ?? MEASURE_ORDER[0];
   for (const p of points) {
     if (!positive(p.bSimple) || !Number.isFinite(p.level)) continue;
-    rows.push({ kind: 'seed', family: p.family, component: p.component, level: String(p.level), b: p.bSimple, seed: p.seed ?? null });
-    const key = `${p.family}\u0000${p.component}\u0000${p.level}`;
-    let group = groups.get(key);
-    if (!group) groups.set(key, (group = { family: p.family, component: p.component, level: p.level, values: [] }));
-    group.values.push(p.bSimple);
+    rows.push({ kind: 'seed', family: p.family, component: p.component, measure: measureOf(p.measure), level: String(p.level), b: p.bSimple, seed: p.seed ?? null });
   }
-  for (const g of groups.values()) {
-    rows.push({
-      kind: 'mean',
-      family: g.family,
-      component: g.component,
-      level: String(g.level),
-      b: geometricMean(g.values),
-      lo: Math.min(...g.values),
-      hi: Math.max(...g.values),
-      n: g.values.length,
-    });
+  const summary: Record<string, unknown>[] = [];
+  if (groups) {
+    for (const g of groups) {
+      if (!Number.isFinite(g.level)) continue;
+      const base = { family: g.family, component: g.component, measure: measureOf(g.measure), level: String(g.level) };
+      if (positive(g.value)) {
+        summary.push({ ...base, kind: 'mean', b: g.value, lo: positive(g.lo) ? g.lo : g.value, hi: positive(g.hi) ? g.hi : g.value });
+      } else if (positive(g.lo)) {
+        summary.push({ ...base, kind: 'bound', b: g.lo, lo: g.lo, hi: Infinity });
+      }
+    }
+  } else {
+    const bySetting = new Map<string, { base: Record<string, unknown>; values: number[] }>();
+    for (const r of rows) {
+      const key = `${r['family']}\u0000${r['component']}\u0000${r['measure']}\u0000${r['level']}`;
+      let group = bySetting.get(key);
+      if (!group) bySetting.set(key, (group = { base: { family: r['family'], component: r['component'], measure: r['measure'], level: r['level'] }, values: [] }));
+      group.values.push(r['b'] as number);
+    }
+    for (const g of bySetting.values()) {
+      summary.push({ ...g.base, kind: 'mean', b: geometricMean(g.values), lo: Math.min(...g.values), hi: Math.max(...g.values), n: g.values.length });
+    }
   }
-  const families = unique(points.map((p) => p.family));
-  const levels = unique(points.filter((p) => Number.isFinite(p.level)).map((p) => p.level))
+  const families = unique([...points.map((p) => p.family), ...(groups ?? []).map((g) => g.family)]);
+  const levels = unique([...points.map((p) => p.level), ...(groups ?? []).map((g) => g.level)].filter((l) => Number.isFinite(l)))
     .sort((a, b) => a - b)
     .map(String);
-  const components = orderComponents(points.map((p) => p.component));
-  const log = logScale(rows.flatMap((r) => [r['b'] as number, r['lo'] as number, r['hi'] as number]));
+  const components = orderComponents([...points.map((p) => p.component), ...(groups ?? []).map((g) => g.component)]);
+  const presentMeasures = unique([...points.map((p) => measureOf(p.measure)), ...(groups ?? []).map((g) => measureOf(g.measure))]);
+  const measures = [...MEASURE_ORDER.filter((m) => presentMeasures.includes(m)), ...presentMeasures.filter((m) => !(MEASURE_ORDER as readonly string[]).includes(m))];
+  // Side by side at each level: a slot per (family, measure); colour = family (= measure when there is one family),
+  // shape = measure.
+  for (const r of [...rows, ...summary]) r['slot'] = `${r['family']} · ${r['measure']}`;
+  const slots = families.flatMap((f) => measures.map((m) => `${f} · ${m}`));
   const x = { field: 'level', type: 'ordinal' as const, title: AXIS.level, sort: levels, axis: { labelAngle: 0 } };
-  const color = { ...colorEncoding('family', families, false, 'env family'), legend: { symbolOpacity: 1 } };
-  const offset = { field: 'family', type: 'nominal' as const, sort: families };
-  const isMean = { filter: "datum.kind === 'mean'" };
-  return {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    config: CONFIG,
-    title: {
-      text: options.title ?? 'Gradient noise scale vs task difficulty',
-      subtitle: options.subtitle ?? 'small points: seeds; large points: geometric mean over seeds; bars: min–max over seeds',
-    },
-    data: { values: rows },
-    facet: { column: { field: 'component', type: 'nominal', title: 'component', sort: components } },
-    spec: {
-      // Wide enough for the axis title even with two levels.
-      width: Math.max(210, levels.length * Math.max(44, 14 * families.length + 24)),
+  const byMeasureColour = families.length === 1 && measures.length > 1;
+  const color = byMeasureColour
+    ? { field: 'measure', type: 'nominal' as const, title: `${families[0]}`, sort: measures, scale: { domain: measures, range: MEASURE_COLORS }, legend: { symbolOpacity: 1 } }
+    : { ...colorEncoding('family', families, false, 'env family'), legend: { symbolOpacity: 1 } };
+  const shape = { field: 'measure', type: 'nominal' as const, title: byMeasureColour ? `${families[0]}` : 'measure', sort: measures, scale: { domain: measures, range: ['circle', 'diamond', 'square'] }, legend: { symbolOpacity: 1 } };
+  const offset = { field: 'slot', type: 'nominal' as const, sort: slots };
+  const width = Math.max(210, levels.length * Math.max(44, 14 * slots.length + 24));
+  const shownComponents = components.length > 0 ? components : ['policy'];
+  const single = measures.length <= 1;
+  const yTitle = single && measures[0] !== undefined && measures[0] !== MEASURE_ORDER[0] ? `B_simple, ${measures[0]} (samples)` : single ? AXIS.bSimpleAvg : AXIS.bSimpleLevel;
+  // A panel per component, each with its own log axis: the value gradient's noise scale can sit decades below the policy's.
+  const panel = (component: string) => {
+    const own = [...rows, ...summary].filter((r) => r['component'] === component);
+    const log = logScale(own.flatMap((r) => [r['b'] as number, r['lo'] as number, r['hi'] as number]));
+    const top = (log.scale['domain'] as [number, number])[1];
+    // An interval unbounded above runs to the top of the panel.
+    const values = own.map((r) => (r['kind'] !== 'seed' && !positive(r['hi'] as number) ? { ...r, hi: top } : r));
+    const y = { field: 'b', type: 'quantitative' as const, title: yTitle, scale: log.scale, axis: log.axis };
+    const ySame = { field: 'b', type: 'quantitative' as const, scale: log.scale };
+    return {
+      title: { text: component, fontSize: 12, fontWeight: 'normal' as const, anchor: 'middle' as const },
+      data: { values },
+      width,
       height: 260,
       layer: [
         {
           transform: [{ filter: "datum.kind === 'seed'" }],
           mark: { type: 'point', filled: true, opacity: 0.35, size: 22 },
-          encoding: { x, xOffset: offset, y: { field: 'b', type: 'quantitative', title: AXIS.bSimpleAvg, scale: log.scale, axis: log.axis }, color },
+          encoding: { x, xOffset: offset, y, color, shape },
         },
         {
-          transform: [isMean],
-          mark: { type: 'rule', strokeWidth: 1.5 },
+          transform: [{ filter: "datum.kind !== 'seed'" }],
+          mark: { type: 'rule', strokeWidth: 1.5, clip: true },
           encoding: { x, xOffset: offset, y: { field: 'lo', type: 'quantitative', scale: log.scale }, y2: { field: 'hi' }, color },
         },
         {
-          transform: [isMean],
-          mark: { type: 'point', filled: true, size: 70, opacity: 1 },
-          encoding: { x, xOffset: offset, y: { field: 'b', type: 'quantitative', scale: log.scale }, color },
+          transform: [{ filter: "datum.kind === 'mean'" }],
+          mark: { type: 'point', filled: true, size: 75, opacity: 1 },
+          encoding: { x, xOffset: offset, y: ySame, color, shape },
+        },
+        {
+          transform: [{ filter: "datum.kind === 'bound'" }],
+          mark: { type: 'point', shape: 'triangle-up', filled: true, size: 80, opacity: 1 },
+          encoding: { x, xOffset: offset, y: ySame, color },
         },
       ],
-    },
+    };
+  };
+  const defaultSubtitle = groups
+    ? [
+        'small points: seeds; large points: pooled over seeds (mean tr(Σ) / mean |G|²), bars: its interval (to the top: unbounded above)',
+        '▲: unresolved, drawn at its lower bound',
+      ]
+    : 'small points: seeds; large points: geometric mean over seeds; bars: min–max over seeds';
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    config: CONFIG,
+    title: { text: options.title ?? 'Gradient noise scale vs task difficulty', subtitle: options.subtitle ?? defaultSubtitle },
+    hconcat: shownComponents.map(panel),
+    spacing: 16,
+    resolve: { scale: { y: 'independent' } },
   } as TopLevelSpec;
 }
 
-export function noiseVsDifficulty(points: readonly DifficultyPoint[], options: PlotOptions = {}): Promise<string> {
-  return renderSvg(noiseVsDifficultySpec(points, options), options.id ?? 'noise-vs-difficulty');
+export function noiseVsDifficulty(points: readonly DifficultyPoint[], options: PlotOptions = {}, groups?: readonly DifficultyGroup[]): Promise<string> {
+  return renderSvg(noiseVsDifficultySpec(points, options, groups), options.id ?? 'noise-vs-difficulty');
 }
 
 /** Mean return vs env steps, one line per run coloured by level, one panel per env family. */
@@ -405,16 +478,22 @@ export function paretoFronts(targets: readonly ParetoTarget[], options: PlotOpti
   return renderSvg(paretoFrontsSpec(targets, options), options.id ?? 'pareto-fronts');
 }
 
-/** The paper's summary figure: B_simple vs measured B_crit (log-log) with y = x and the 10× band, points labelled. */
+/**
+ * The paper's summary figure: B_simple vs measured B_crit (log-log) with y = x and the 10× band, points labelled;
+ * coloured by task when points carry a `group`. A B_crit that is only a bound is drawn as ▶ (≥) or ◀ (≤).
+ */
 export function bCritVsBSimpleSpec(points: readonly CriticalPoint[], options: PlotOptions = {}): TopLevelSpec {
   const rows = points
     .filter((p) => positive(p.bCrit) && positive(p.bSimple))
     .map((p) => ({
       label: p.label,
+      group: p.group ?? '',
+      text: p.text ?? p.label,
+      bound: p.bound ?? 'none',
       b_crit: p.bCrit,
       b_simple: p.bSimple,
-      x_lo: positive(p.bCritLo) ? p.bCritLo : p.bCrit,
-      x_hi: positive(p.bCritHi) && Number.isFinite(p.bCritHi) ? p.bCritHi : p.bCrit,
+      x_lo: positive(p.bCritLo) && !p.bound ? p.bCritLo : p.bCrit,
+      x_hi: positive(p.bCritHi) && Number.isFinite(p.bCritHi) && !p.bound ? p.bCritHi : p.bCrit,
       y_lo: positive(p.bSimpleLo) ? p.bSimpleLo : p.bSimple,
       y_hi: positive(p.bSimpleHi) && Number.isFinite(p.bSimpleHi) ? p.bSimpleHi : p.bSimple,
     }));
@@ -432,12 +511,20 @@ export function bCritVsBSimpleSpec(points: readonly CriticalPoint[], options: Pl
   const scale = log.scale;
   const x = { field: 'b_crit', type: 'quantitative' as const, title: AXIS.bCrit, scale, axis: log.axis };
   const y = { field: 'b_simple', type: 'quantitative' as const, title: AXIS.bSimpleAvg, scale, axis: log.axis };
+  const groups = unique(points.filter((p) => positive(p.bCrit) && positive(p.bSimple)).map((p) => p.group ?? '')).filter((g) => g !== '');
+  const color = groups.length > 0 ? { color: { ...colorEncoding('group', groups, false, 'task'), legend: { symbolOpacity: 1, labelLimit: 320 } } } : {};
+  const fixed = groups.length > 0 ? {} : { color: '#1f77b4' };
+  const bounds = rows.some((r) => r.bound !== 'none');
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     config: CONFIG,
     title: {
       text: options.title ?? 'Noise scale predicts the critical batch size',
-      subtitle: options.subtitle ?? 'solid: B_simple = B_crit; dashed: 10× either way; bars: intervals',
+      subtitle:
+        options.subtitle ??
+        (bounds
+          ? ['solid: B_simple = B_crit; dashed: 10× either way; bars: intervals', '▶ / ◀: B_crit only bounded (≥ / ≤): it lies outside the batch sizes tried']
+          : 'solid: B_simple = B_crit; dashed: 10× either way; bars: intervals'),
     },
     width: 380,
     height: 380,
@@ -458,13 +545,29 @@ export function bCritVsBSimpleSpec(points: readonly CriticalPoint[], options: Pl
           order: { field: 'order' },
         },
       },
-      { data: { values: rows }, mark: { type: 'rule', color: '#1f77b4', opacity: 0.6 }, encoding: { x: { ...x, field: 'x_lo' }, x2: { field: 'x_hi' }, y } },
-      { data: { values: rows }, mark: { type: 'rule', color: '#1f77b4', opacity: 0.6 }, encoding: { x, y: { ...y, field: 'y_lo' }, y2: { field: 'y_hi' } } },
-      { data: { values: rows }, mark: { type: 'point', filled: true, size: 60, color: '#1f77b4' }, encoding: { x, y } },
+      { data: { values: rows }, mark: { type: 'rule', opacity: 0.6, ...fixed }, encoding: { x: { ...x, field: 'x_lo' }, x2: { field: 'x_hi' }, y, ...color } },
+      { data: { values: rows }, mark: { type: 'rule', opacity: 0.6, ...fixed }, encoding: { x, y: { ...y, field: 'y_lo' }, y2: { field: 'y_hi' }, ...color } },
+      {
+        data: { values: rows },
+        transform: [{ filter: "datum.bound === 'none'" }],
+        mark: { type: 'point', filled: true, size: 60, opacity: 1, ...fixed },
+        encoding: { x, y, ...color },
+      },
       {
         data: { values: rows },
         mark: { type: 'text', align: 'left', dx: 7, dy: -7, fontSize: 10, color: '#222' },
-        encoding: { x, y, text: { field: 'label' } },
+        encoding: { x, y, text: { field: 'text' } },
+      },
+      {
+        data: { values: rows },
+        transform: [{ filter: "datum.bound !== 'none'" }],
+        mark: { type: 'point', filled: true, size: 90, opacity: 1, ...fixed },
+        encoding: {
+          x,
+          y,
+          shape: { field: 'bound', type: 'nominal', scale: { domain: ['lower', 'upper'], range: ['triangle-right', 'triangle-left'] }, legend: null },
+          ...color,
+        },
       },
     ],
   } as TopLevelSpec;

@@ -11,6 +11,7 @@ import {
   renumberIds,
   returnCurvesPerLevel,
   type CriticalPoint,
+  type DifficultyGroup,
   type DifficultyPoint,
   type LevelCurves,
   type ParetoTarget,
@@ -110,6 +111,35 @@ describe('plots', () => {
     for (const text of ['CartPole-v1', 'Acrobot-v1', 'policy', 'value']) assert.ok(svg.includes(`>${text}</text>`), `shows ${text}`);
   });
 
+  it('noiseVsDifficulty, two measures with pooled figures: a log axis per component, policy first, both measures side by side, ▲ for unresolved', async () => {
+    const points: DifficultyPoint[] = [];
+    const groups: DifficultyGroup[] = [];
+    for (const level of [0, 2, 4]) {
+      for (const component of ['total', 'value', 'policy']) {
+        const scale = component === 'policy' ? 1000 : 1;
+        for (const measure of ['run average', 'matched progress']) {
+          for (const seed of [1, 2, 3]) points.push({ family: 'CartPole-v1', level, component, seed, measure, bSimple: scale * 2 ** level * (1 + 0.1 * seed) });
+          const unresolved = component === 'policy' && measure === 'matched progress' && level === 4;
+          groups.push({ family: 'CartPole-v1', level, component, measure, value: unresolved ? NaN : scale * 2 ** level, lo: scale * 2 ** level * 0.7, hi: level === 2 ? Infinity : scale * 2 ** level * 1.4 });
+        }
+      }
+    }
+    const svg = await noiseVsDifficulty(points, { id: 'diff2' }, groups);
+    assertSvg(svg);
+    const yAxes = axes(svg).filter((a) => a.axis === 'Y');
+    assert.equal(yAxes.length, 3, 'a y axis per component');
+    assert.ok(yAxes.every((a) => a.title === AXIS.bSimpleLevel && a.scale === 'log'));
+    assertAxis(svg, 'X', AXIS.level, 'discrete');
+    const countPaths = (groups: string[]) => groups.reduce((n, g) => n + (g.match(/<path/g)?.length ?? 0), 0);
+    assert.equal(countPaths(markGroups(svg, 'symbol', /layer_2_marks$/)), 3 * 3 * 2 - 1, 'pooled points');
+    // (Empty mark groups defeat markGroups' pattern: count the ▲ paths themselves.)
+    assert.equal(svg.match(/<path[^>]* d="M0,-[\d.]+L-[\d.]+,[\d.]+L[\d.]+,[\d.]+Z"/g)?.length ?? 0, 1, 'one ▲ for the unresolved level');
+    assert.equal(countPaths(markGroups(svg, 'symbol', /layer_0_marks$/)), 3 * 3 * 2 * 3, 'seed points');
+    assert.equal(markGroups(svg, 'rule', /layer_1_marks$/).reduce((n, g) => n + (g.match(/<line/g)?.length ?? 0), 0), 3 * 3 * 2, 'interval bars');
+    for (const text of ['run average', 'matched progress', 'policy', 'value', 'total', 'CartPole-v1']) assert.ok(svg.includes(`>${text}</text>`), `shows ${text}`);
+    assert.ok(svg.indexOf('>policy</text>') < svg.indexOf('>value</text>') && svg.indexOf('>value</text>') < svg.indexOf('>total</text>'), 'policy first');
+  });
+
   it('returnCurvesPerLevel: a panel per env family, one line per run, levels in the legend', async () => {
     const runs: LevelCurves[] = ['CartPole-v1', 'Acrobot-v1', 'Pendulum-v1'].flatMap((family) =>
       [0, 1, 4].map((level) => ({ family, level, runId: `${family}-${level}`, returns: curves('', '', 1).returns })),
@@ -158,6 +188,22 @@ describe('plots', () => {
     assert.equal(markGroups(svg, 'line').length, 3, 'y = x and the two 10× lines');
     assert.equal(markGroups(svg, 'symbol')[0]!.match(/<path/g)!.length, 2);
     for (const p of points) assert.ok(svg.includes(`>${p.label}</text>`), `label ${p.label}`);
+  });
+
+  it('bCritVsBSimple by task: colour and legend per task, targets as labels, ▶ / ◀ for a B_crit that is only bounded', async () => {
+    const points: CriticalPoint[] = [
+      { label: 'GaussianBandit-v0 L1, 25%', group: 'GaussianBandit-v0 L1', text: '25%', bCrit: 40, bSimple: 60, bSimpleLo: 40, bSimpleHi: 90 },
+      { label: 'GaussianBandit-v0 L1, 75%', group: 'GaussianBandit-v0 L1', text: '75%', bCrit: 90, bSimple: 150 },
+      { label: 'CartPole-v1 L0, 50%', group: 'CartPole-v1 L0', text: '50%', bCrit: 1024, bound: 'lower', bSimple: 900 },
+      { label: 'Catch-v0 L0, 50%', group: 'Catch-v0 L0', text: '50%', bCrit: 20, bound: 'upper', bSimple: 30 },
+    ];
+    const svg = await bCritVsBSimple(points, { id: 'crit-groups' });
+    assertSvg(svg);
+    for (const text of ['task', 'GaussianBandit-v0 L1', 'CartPole-v1 L0', 'Catch-v0 L0', '25%', '75%', '50%']) assert.ok(svg.includes(`>${text}</text>`), `shows ${text}`);
+    assert.ok(!svg.includes('>GaussianBandit-v0 L1, 25%</text>'), 'the target is drawn beside the point, the task in the legend');
+    assert.equal(markGroups(svg, 'symbol', /layer_3_marks$/)[0]!.match(/<path/g)!.length, 2, 'two points with a measured B_crit');
+    assert.equal(markGroups(svg, 'symbol', /layer_5_marks$/)[0]!.match(/<path/g)!.length, 2, 'two bounds');
+    assert.ok(svg.includes('B_crit only bounded'), 'the subtitle explains the bound markers');
   });
 
   it('the log axis is logarithmic: decade ticks equally spaced', async () => {

@@ -188,7 +188,23 @@ export function writeSweepFolder(dir: string, options: SweepFixture = {}): strin
   });
   const log = new CsvLog(path.join(dir, 'sweep.csv'), ['run_id', 'group', 'status', 'env.id', 'env.level', 'seed', 'env_id']);
   log.append(rows);
+  writeJsonAtomic(path.join(dir, 'sweep-summary.json'), { name: 'difficulty', rules: SWEEP_RULES, groups: [], levelRatios: [] });
   return runs.map((r) => r.id);
+}
+
+/** The rules sweep-summary.json states (as sweep-results.ts writes them). */
+export const SWEEP_RULES = {
+  runAverage: 'ratio of means over all measurements of the run: mean trace_sigma / mean grad_sq',
+  matchedProgress:
+    "within each group (runs differing only in seed), target = min + 0.5·(max − min) of the return_mean its completed runs logged; each run's matched point is its first update with return_mean ≥ target; B_simple there is the ratio of means over the monitor.window measurements centred on that update",
+  growth: 'ratio of means over the last quarter of the run (by env steps) / ratio of means over the first quarter',
+};
+
+export interface CriticalFixture {
+  envId?: string;
+  level?: number;
+  /** The second target's fit lies above the batch sizes tried (B_crit = ∞, only a lower bound). */
+  aboveRange?: boolean;
 }
 
 /**
@@ -196,7 +212,9 @@ export function writeSweepFolder(dir: string, options: SweepFixture = {}): strin
  * size and seed, critical-batch.json (per target: fit with bootstrap intervals, kept points, B_simple up to the target)
  * and critical-batch.csv. The second target is given as a fraction of the return range, the third was not fitted.
  */
-export function writeCriticalBatchFolder(dir: string): void {
+export function writeCriticalBatchFolder(dir: string, options: CriticalFixture = {}): void {
+  const envId = options.envId ?? 'CartPole-v1';
+  const level = options.level ?? 0;
   fs.mkdirSync(dir, { recursive: true });
   const targets = [
     { spec: { kind: 'return', value: 100, label: '100' }, target: 100, sMin: 40, bCrit: 600 },
@@ -221,6 +239,10 @@ export function writeCriticalBatchFolder(dir: string): void {
       bSimple: { estimate: t.bCrit * 2.5, lo: t.bCrit * 1.8, hi: t.bCrit * 3.5, runs: 12 },
     };
   });
+  if (options.aboveRange) {
+    // JSON holds ∞ as null: the regime tells it.
+    Object.assign(targets[1]!, { regime: 'b_crit_above_range', bCrit: { estimate: null, lo: 2600, hi: null } });
+  }
   const unfitted = {
     spec: { kind: 'return', value: 480, label: '480' },
     target: 480,
@@ -247,15 +269,61 @@ export function writeCriticalBatchFolder(dir: string): void {
   const runs: { id: string; group: string; settings: Record<string, unknown>; seed: number; config: unknown }[] = [];
   for (const batch of [128, 512]) {
     const id = `batch=${batch},seed=1`;
-    writeRunFolder(path.join(dir, 'runs', id), { batch, updates: 24 });
+    writeRunFolder(path.join(dir, 'runs', id), { batch, updates: 24, envId, level });
     runs.push({ id, group: `batch=${batch}`, settings: { batch }, seed: 1, config: JSON.parse(fs.readFileSync(path.join(dir, 'runs', id, 'config.json'), 'utf8')) as unknown });
   }
-  writeJsonAtomic(path.join(dir, 'sweep.json'), { kind: 'critical-batch', name: 'cb', definition: {}, keys: ['batch'], configDir: '.', version: '0.1.0', createdAt: '2025-01-01T00:00:00.000Z', runs });
+  const config = { env: { id: envId, numEnvs: 4, level, params: {} }, agent: { algo: 'ppo', numSteps: 32 } };
+  writeJsonAtomic(path.join(dir, 'sweep.json'), {
+    kind: 'critical-batch',
+    name: path.basename(dir),
+    definition: { config, batchSizes: [64, 128, 256, 512, 1024, 2048], seeds: [1, 2], scale: 'envs' },
+    keys: ['batch'],
+    configDir: '.',
+    version: '0.1.0',
+    createdAt: '2025-01-01T00:00:00.000Z',
+    runs,
+  });
 }
 
-/** A reproduce folder: a difficulty sweep and a critical-batch measurement side by side. */
+/**
+ * A reproduce folder as `gradnoise reproduce` writes it: a difficulty sweep and two critical-batch parts (CartPole
+ * levels 0 and 2; at level 2 one target's B_crit lies above the batch sizes tried), with reproduce.json.
+ */
 export function writeReproduceFolder(dir: string): void {
   writeSweepFolder(path.join(dir, 'difficulty'), { envs: ['CartPole-v1'], levels: [0, 4], seeds: [1, 2], updates: 32 });
   writeCriticalBatchFolder(path.join(dir, 'critical-batch'));
-  writeJsonAtomic(path.join(dir, 'reproduce.json'), { preset: 'quick' });
+  writeCriticalBatchFolder(path.join(dir, 'critical-batch-level2'), { level: 2, aboveRange: true });
+  const part = (name: string, kind: string, runs: number, wallS: number) => ({
+    name,
+    kind,
+    source: `configs/sweeps/${name}.json`,
+    dir: name,
+    runs,
+    envSteps: runs * 16384,
+    status: 'completed',
+    completed: runs,
+    skipped: 0,
+    failed: 0,
+    wallS,
+    startedAt: '2025-01-01T00:00:00.000Z',
+    finishedAt: '2025-01-01T00:10:00.000Z',
+    backends: ['cpu'],
+  });
+  writeJsonAtomic(path.join(dir, 'reproduce.json'), {
+    preset: { name: 'quick', file: '/pkg/configs/reproduce/quick.json', description: 'The headline figures in minutes.', definition: {} },
+    version: '0.1.0',
+    createdAt: '2025-01-01T00:00:00.000Z',
+    startedAt: '2025-01-01T00:00:00.000Z',
+    updatedAt: '2025-01-01T00:21:40.000Z',
+    status: 'completed',
+    workers: 2,
+    machine: { platform: 'linux 6.1', arch: 'x64', cpus: 2, cpuModel: 'Test CPU 9000', memoryGiB: 7.5, node: 'v20.0.0', loadAverageAtStart: [0.1, 0.2, 0.3] },
+    rules: {
+      growth: 'B_simple over the last quarter of a run (by env steps) / over the first quarter',
+      difficulty: 'B_simple per level at matched progress: target = min + 0.5·(max − min) of the return_mean; also the whole-run average',
+    },
+    parts: [part('difficulty', 'sweep', 4, 754.2), part('critical-batch', 'critical-batch', 2, 300), part('critical-batch-level2', 'critical-batch', 2, 245.8)],
+    timings: { totalS: 1300, reportS: 4.2, runsS: 1295.8 },
+    history: [],
+  });
 }
