@@ -2,6 +2,10 @@
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { runEnvBench } from '../../bench/envs.js';
 import { machineInfo } from '../../bench/machine.js';
+import { runMonitorBench, type MonitorBenchResult } from '../../bench/monitor.js';
+import { ALL_BACKENDS, loadAverage, type ConcreteBackend } from '../../bench/setup.js';
+import { runTrainBench, type TrainBenchResult } from '../../bench/train.js';
+import { InvalidValueError } from '../../errors.js';
 
 type BenchTarget = 'envs' | 'train' | 'monitor' | 'all';
 
@@ -9,13 +13,19 @@ interface BenchArgs {
   what: BenchTarget;
   json: boolean;
   seconds: number;
+  solve: boolean;
+  updates?: number;
+  backends?: string;
 }
 
 function formatRate(x: number): string {
+  if (!Number.isFinite(x)) return '-';
   if (x >= 1e6) return `${(x / 1e6).toFixed(2)}M`;
   if (x >= 1e3) return `${(x / 1e3).toFixed(1)}k`;
   return x.toFixed(0);
 }
+
+const fixed = (x: number, digits = 1) => (Number.isFinite(x) ? x.toFixed(digits) : '-');
 
 function benchEnvs(seconds: number, log: (line: string) => void) {
   const result = runEnvBench({ seconds });
@@ -25,6 +35,79 @@ function benchEnvs(seconds: number, log: (line: string) => void) {
   return result;
 }
 
+function printTrain(r: TrainBenchResult, log: (line: string) => void): void {
+  const c = r.config;
+  log('');
+  log(
+    `bench train: ${c.env} PPO, ${c.numEnvs} envs × ${c.numSteps} steps, ${c.updateEpochs} epochs × ${c.numMinibatches} minibatches, ` +
+      `${c.hidden.join('-')} ${c.activation}, lr ${c.lr}${c.annealLr ? ' annealed' : ''} (config: ${c.source})`,
+  );
+  log('backend     setting        batch   monitor          updates*   env steps/s   ms/update   cpu share   runs (env steps/s)');
+  for (const row of r.rows) {
+    log(
+      `${row.backend.padEnd(11)} ${row.setting.padEnd(13)} ${String(row.batch).padStart(6)}   ${(row.monitor === 'on' ? `on (${row.monitorMode}${row.monitorMethodUsed && !row.monitorMode?.endsWith(row.monitorMethodUsed) ? ` → ${row.monitorMethodUsed}!` : ''})` : 'off').padEnd(16)} ` +
+        `${`${row.warmupUpdates}+${row.updates}`.padStart(8)}   ${formatRate(row.sps).padStart(11)}   ${fixed(row.msPerUpdate).padStart(9)}   ${fixed(row.cpuShare, 2).padStart(9)}   ${row.spsRuns.map(formatRate).join(', ')}`,
+    );
+  }
+  log('* warm-up + timed updates per run; env steps/s and ms/update are medians over the runs');
+  if (r.naive.length > 0) {
+    log('');
+    log(`naive tfjs PPO baseline (tf.sequential, tfjs call per env step, autodiff loss, tf.train.adam), same run, ${r.naive[0]!.warmupUpdates}+${r.naive[0]!.updates} updates:`);
+    log('backend     gradnoise steps/s (monitor off)   naive steps/s   speed-up');
+    for (const x of r.ratios) log(`${x.backend.padEnd(11)} ${formatRate(x.gradnoiseSps).padStart(31)}   ${formatRate(x.naiveSps).padStart(13)}   ${fixed(x.ratio, 1).padStart(7)}x`);
+  }
+  if (r.solve) {
+    const s = r.solve;
+    log('');
+    log(
+      s.reached
+        ? `time to mean return ${s.target} (last 20 episodes), ${s.backend}, seed ${s.seed}, monitor off: ${fixed(s.wallS!)} s, ${s.envSteps} env steps (${s.updates} updates, ${formatRate(s.sps)} steps/s)`
+        : `time to mean return ${s.target}, ${s.backend}, seed ${s.seed}: not reached within ${s.maxSteps} env steps (best mean return ${fixed(s.bestReturnMean ?? NaN)})`,
+    );
+  }
+  for (const s of r.skipped) log(`skipped ${s.backend}: ${s.reason}`);
+  const ref = r.reference;
+  log('');
+  log(
+    `reference (CleanRL PyTorch PPO, same 2-core machine): median ${formatRate(ref.cleanrlSps)} env steps/s; 475 reached after median ` +
+      `${formatRate(ref.cleanrlStepsTo475)} env steps ≈ ${ref.cleanrlSecondsTo475} s. Target ≥ ${formatRate(ref.targetSps)} steps/s (1.5×), stretch ${formatRate(ref.stretchSps)} (2×).`,
+  );
+  log(`load average (1/5/15 min): start ${r.load.start.join(' ')}, end ${r.load.end.join(' ')}; ${fixed(r.wallS, 0)} s`);
+}
+
+function printMonitor(r: MonitorBenchResult, log: (line: string) => void): void {
+  const c = r.config;
+  log('');
+  log(`bench monitor: ${c.env} PPO, ${c.numEnvs} envs × ${c.numSteps} steps (batch ${c.batch}), seed ${c.seed}; ms per update (median)`);
+  log('backend   variant           updates*   ms/update   collect   measure     learn   method used');
+  for (const row of r.rows) {
+    log(
+      `${row.backend.padEnd(9)} ${row.variant.padEnd(16)} ${`${row.warmupUpdates}+${row.updates}`.padStart(9)}   ${fixed(row.msPerUpdate).padStart(9)}   ` +
+        `${fixed(row.collectMs).padStart(7)}   ${fixed(row.measureMs).padStart(7)}   ${fixed(row.learnMs).padStart(7)}   ${row.methodUsed ?? '-'}`,
+    );
+  }
+  log('* warm-up + timed updates; variants take turns update by update, same seed');
+  log('');
+  log(`backend   fast overhead (target ≤ ${r.targets.maxOverheadPct}%)   segment overhead   fallback/fast measure (target ≥ ${r.targets.minFallbackRatio}x)   per update`);
+  for (const s of r.summary) {
+    log(
+      `${s.backend.padEnd(9)} ${`${fixed(s.overheadPct)}%`.padStart(27)}   ${`${fixed(s.segmentOverheadPct)}%`.padStart(16)}   ` +
+        `${(Number.isFinite(s.fallbackFastRatio) ? `${fixed(s.fallbackFastRatio, 0)}x` : 'not run').padStart(39)}   ${(Number.isFinite(s.fallbackFastUpdateRatio) ? `${fixed(s.fallbackFastUpdateRatio, 1)}x` : '-').padStart(10)}`,
+    );
+  }
+  for (const s of r.skipped) log(`skipped ${s.backend}: ${s.reason}`);
+  log(`load average (1/5/15 min): start ${r.load.start.join(' ')}, end ${r.load.end.join(' ')}; ${fixed(r.wallS, 0)} s`);
+}
+
+function parseBackends(text: string | undefined): ConcreteBackend[] | undefined {
+  if (text === undefined) return undefined;
+  const list = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  for (const name of list) {
+    if (!(ALL_BACKENDS as readonly string[]).includes(name)) throw new InvalidValueError('--backends', name, `expected a comma-separated list of ${ALL_BACKENDS.join(', ')}`);
+  }
+  return list as ConcreteBackend[];
+}
+
 export const benchCommand: CommandModule<object, BenchArgs> = {
   command: 'bench <what>',
   describe: 'Throughput benchmarks (envs, train, monitor, or all)',
@@ -32,12 +115,45 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     y
       .positional('what', { choices: ['envs', 'train', 'monitor', 'all'] as const, demandOption: true })
       .option('json', { type: 'boolean', default: false, describe: 'end with one JSON line holding every figure' })
-      .option('seconds', { type: 'number', default: 0.5, describe: 'measuring time per env case' })
-      .example('$0 bench envs --json', '') as unknown as Argv<BenchArgs>,
+      .option('seconds', { type: 'number', default: 0.5, describe: 'envs: measuring time per env case' })
+      .option('solve', { type: 'boolean', default: true, describe: 'train: also time a wasm run to mean return 475 (--no-solve skips it, ~1-2 min)' })
+      .option('updates', { type: 'number', describe: 'train/monitor: measured updates per figure (default 16 train; monitor 12 wasm, 4 cpu)' })
+      .option('backends', { type: 'string', describe: 'train/monitor: comma-separated backends (default: train tensorflow,wasm,cpu; monitor wasm,cpu)' })
+      .check((a) => {
+        if (a.updates !== undefined && !(Number.isInteger(a.updates) && a.updates >= 1)) throw new Error(`--updates must be a positive integer, got ${a.updates}`);
+        if (!(Number.isFinite(a.seconds) && a.seconds > 0)) throw new Error(`--seconds must be positive, got ${a.seconds}`);
+        return true;
+      })
+      .example('$0 bench envs --json', '')
+      .example('$0 bench train --no-solve', '')
+      .example('$0 bench all --json', '') as unknown as Argv<BenchArgs>,
   handler: async (args: ArgumentsCamelCase<BenchArgs>) => {
     const log = (line: string) => process.stdout.write(`${line}\n`);
-    const report: Record<string, unknown> = { machine: machineInfo(), date: new Date().toISOString() };
+    // Progress lines go to stderr so that stdout holds the tables (and, with --json, ends with the JSON line).
+    const progress = (line: string) => process.stderr.write(`gradnoise bench: ${line}\n`);
+    const backends = parseBackends(args.backends);
+    const report: Record<string, unknown> = { machine: machineInfo(), date: new Date().toISOString(), loadStart: loadAverage() };
     if (args.what === 'envs' || args.what === 'all') report.envs = benchEnvs(args.seconds, log);
-    if (args.json) log(JSON.stringify(report));
+    if (args.what === 'train' || args.what === 'all') {
+      const result = await runTrainBench({
+        ...(backends ? { backends } : {}),
+        ...(args.updates !== undefined ? { updates: args.updates } : {}),
+        ...(args.solve ? {} : { solve: false as const }),
+        log: progress,
+      });
+      printTrain(result, log);
+      report.train = result;
+    }
+    if (args.what === 'monitor' || args.what === 'all') {
+      const result = await runMonitorBench({
+        ...(backends ? { backends } : {}),
+        ...(args.updates !== undefined ? { updates: args.updates } : {}),
+        log: progress,
+      });
+      printMonitor(result, log);
+      report.monitor = result;
+    }
+    report.loadEnd = loadAverage();
+    if (args.json) log(JSON.stringify(report, (_key, value) => (typeof value === 'number' && !Number.isFinite(value) ? null : value)));
   },
 };

@@ -1,0 +1,110 @@
+/** What `bench train` and `bench monitor` share: the benchmark config, backend availability, machine load. */
+import fs from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { selectBackend } from '../backend.js';
+import { applyOverrides, loadConfig, type PpoConfig, type RunConfig } from '../config.js';
+import { GradnoiseError } from '../errors.js';
+
+export type ConcreteBackend = 'tensorflow' | 'wasm' | 'cpu';
+
+/** Every backend the benches try, fastest first; those that do not load are reported as skipped. */
+export const ALL_BACKENDS: readonly ConcreteBackend[] = ['tensorflow', 'wasm', 'cpu'];
+
+/**
+ * CleanRL's ppo.py settings for CartPole-v1 (4 envs × 128 steps, 4 epochs × 4 minibatches, lr 2.5e-4 annealed over
+ * 500k steps, 64-64 tanh separate actor and critic, Adam ε 1e-5, clip 0.2, ent 0.01, vf 0.5, grad clip 0.5). These
+ * are the schema's PPO defaults; only the env, its copies and the run length are set here.
+ */
+export const CARTPOLE_PPO_RAW = {
+  env: { id: 'CartPole-v1', numEnvs: 4 },
+  agent: { algo: 'ppo' },
+  run: { totalSteps: 500000, seed: 1 },
+} as const;
+
+export interface BenchConfig {
+  config: RunConfig;
+  /** Path of configs/cartpole-ppo.json when it was read, else 'schema defaults'. */
+  source: string;
+}
+
+/** configs/cartpole-ppo.json, looked up from the source tree (src/bench) and the build (dist/src/bench). */
+function cartpoleConfigFile(): string | null {
+  for (const rel of ['../../configs/cartpole-ppo.json', '../../../configs/cartpole-ppo.json']) {
+    const file = fileURLToPath(new URL(rel, import.meta.url));
+    if (fs.existsSync(file)) return file;
+  }
+  return null;
+}
+
+/**
+ * The cartpole PPO benchmark config: configs/cartpole-ppo.json when present, else built from the schema defaults,
+ * with `overrides` (`path=value`, as `--set`) applied on top. The config must be PPO.
+ */
+export function benchConfig(overrides: readonly string[] = []): BenchConfig {
+  const file = cartpoleConfigFile();
+  const config = file ? loadConfig(file, { set: overrides }) : applyOverrides(structuredClone(CARTPOLE_PPO_RAW) as unknown as Record<string, unknown>, { set: overrides });
+  if (config.agent.algo !== 'ppo') throw new GradnoiseError('runtime', `bench: the benchmark config must be PPO, got '${config.agent.algo}'`);
+  return { config, source: file ?? 'schema defaults' };
+}
+
+/** `config` with further `path=value` overrides (re-validated). */
+export function withOverrides(config: RunConfig, overrides: readonly string[]): RunConfig {
+  const { meta: _meta, ...raw } = structuredClone(config) as RunConfig;
+  return applyOverrides(raw as unknown as Record<string, unknown>, { set: overrides });
+}
+
+export function ppoOf(config: RunConfig): PpoConfig {
+  if (config.agent.algo !== 'ppo') throw new GradnoiseError('runtime', 'bench: expected a PPO config');
+  return config.agent;
+}
+
+/** The settings a bench figure depends on, for the report. */
+export function describeConfig(bench: BenchConfig) {
+  const { config } = bench;
+  const agent = ppoOf(config);
+  return {
+    source: bench.source,
+    env: config.env.id,
+    numEnvs: config.env.numEnvs,
+    numSteps: agent.numSteps,
+    batch: config.env.numEnvs * agent.numSteps,
+    updateEpochs: agent.updateEpochs,
+    numMinibatches: agent.numMinibatches,
+    lr: agent.lr,
+    annealLr: agent.annealLr,
+    hidden: [...agent.network.hidden],
+    activation: agent.network.activation,
+    sharedNetwork: agent.network.shared,
+    optimizer: agent.optimizer.type,
+    seed: config.run.seed,
+  };
+}
+
+/** Switch tfjs to `name`; the reason it failed otherwise. */
+export async function useBackend(name: ConcreteBackend): Promise<{ ok: true; gpu: boolean } | { ok: false; reason: string }> {
+  try {
+    const info = await selectBackend(name);
+    return { ok: true, gpu: info.gpu };
+  } catch (error) {
+    return { ok: false, reason: (error as Error).message };
+  }
+}
+
+/** 1-, 5- and 15-minute load averages (os.loadavg), rounded. */
+export function loadAverage(): number[] {
+  return os.loadavg().map((x) => Math.round(x * 100) / 100);
+}
+
+/** Process CPU seconds (user + system) since `since` (a process.cpuUsage() reading). */
+export function cpuSecondsSince(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1e6;
+}
+
+export function median(values: readonly number[]): number {
+  if (values.length === 0) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}

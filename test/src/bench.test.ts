@@ -1,0 +1,97 @@
+/**
+ * Smoke test of the benchmarks at minimal sizes: the result shapes and positive rates. The real figures come from
+ * `gradnoise bench all` (not part of `npm test`).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { runEnvBench } from '../../src/bench/envs.js';
+import { runMonitorBench } from '../../src/bench/monitor.js';
+import { runTrainBench } from '../../src/bench/train.js';
+
+const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const bin = path.join(repo, 'bin/gradnoise.js');
+
+/** A tiny PPO on CartPole: 2 envs × 16 steps, 8 hidden units. */
+const TINY = ['env.numEnvs=2', 'agent.numSteps=16', 'agent.network.hidden=[8]'];
+
+function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [bin, ...args], { cwd: repo, encoding: 'utf8', timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+const positive = (x: number, what: string) => assert.ok(Number.isFinite(x) && x > 0, `${what}: ${x}`);
+
+describe('bench (smoke)', () => {
+  it('envs: a rate per env and size, and the naive ratio', () => {
+    const result = runEnvBench({ seconds: 0.02, sizes: [1, 8], ids: ['CartPole-v1'] });
+    assert.equal(result.rows.length, 4);
+    for (const row of result.rows) positive(row.stepsPerSec, `${row.implementation} ×${row.numEnvs}`);
+    positive(result.cartPoleSpeedup, 'speed-up');
+  });
+
+  it('train: SPS off/on, large batch, naive baseline and ratio, time to a target', async () => {
+    const result = await runTrainBench({
+      backends: ['wasm'],
+      overrides: TINY,
+      updates: 2,
+      warmupUpdates: 1,
+      largeBatch: { numEnvs: 4, numSteps: 16, updates: 1, warmupUpdates: 1 },
+      naive: { updates: 1, warmupUpdates: 0 },
+      solve: { target: 12, maxSteps: 640 },
+    });
+    assert.equal(result.config.batch, 32);
+    assert.deepEqual(
+      result.rows.map((r) => `${r.backend}/${r.setting}/${r.monitor}`),
+      ['wasm/cartpole-ppo/off', 'wasm/cartpole-ppo/on', 'wasm/large-batch/off', 'wasm/large-batch/on'],
+    );
+    for (const row of result.rows) {
+      positive(row.sps, `${row.setting} ${row.monitor}`);
+      positive(row.msPerUpdate, 'ms/update');
+    }
+    assert.equal(result.naive.length, 1);
+    positive(result.naive[0]!.sps, 'naive');
+    positive(result.ratios[0]!.ratio, 'ratio');
+    const solve = result.solve!;
+    assert.equal(solve.target, 12);
+    assert.ok(solve.envStepsRun > 0 && solve.envStepsRun <= 640);
+    if (solve.reached) {
+      positive(solve.wallS!, 'time to target');
+      assert.ok(solve.envSteps! <= solve.envStepsRun);
+    }
+    assert.equal(result.load.start.length, 3);
+  });
+
+  it('monitor: ms/update per variant, overhead and fallback ratio', async () => {
+    const result = await runMonitorBench({ backends: ['wasm'], overrides: TINY, updates: 2, warmupUpdates: 1, fallbackUpdates: 1 });
+    assert.deepEqual(
+      result.rows.map((r) => r.variant),
+      ['off', 'fast-sample', 'fast-segment', 'fallback-sample'],
+    );
+    for (const row of result.rows) {
+      positive(row.msPerUpdate, row.variant);
+      if (row.variant !== 'off') positive(row.measureMs, `${row.variant} measure`);
+    }
+    assert.equal(result.rows.find((r) => r.variant === 'fast-sample')!.methodUsed, 'fast');
+    assert.equal(result.rows.find((r) => r.variant === 'fallback-sample')!.methodUsed, 'fallback');
+    const summary = result.summary[0]!;
+    assert.ok(Number.isFinite(summary.overheadPct));
+    positive(summary.fallbackFastRatio, 'fallback/fast');
+  });
+
+  it('CLI: bench envs --json ends with one JSON line; a bad --backends is exit 2', async () => {
+    // Both at once: most of each is process start-up.
+    const [ok, bad] = await Promise.all([cli(['bench', 'envs', '--json', '--seconds', '0.01']), cli(['bench', 'train', '--backends', 'gpu'])]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const last = JSON.parse(ok.stdout.trim().split('\n').pop()!) as { machine: { cores: number }; envs: { rows: unknown[] } };
+    assert.ok(last.machine.cores >= 1);
+    assert.ok(last.envs.rows.length > 0);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--backends/);
+  });
+});
