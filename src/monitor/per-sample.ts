@@ -243,7 +243,8 @@ export function fastGradStats(component: NoiseProbeComponent, groups: GroupAssig
         const x = inputs[l]!;
         const xt = (layer.inSize > 0 ? tf.concat([x, tf.ones([n, 1])], 1) : tf.ones([n, 1])) as tf.Tensor2D;
         const delta = tf.mul(deltas[l]!, n) as tf.Tensor2D;
-        const u = tf.matMul(xt, delta, true, false);
+        // Explicit transposes: wasm's matMul with a transposed operand falls back to a kernel 5-7x slower.
+        const u = tf.matMul(tf.transpose(xt), delta);
         if (options.verify) gradients.push(tf.div(u, n) as tf.Tensor2D);
         parts.push(tf.sum(tf.mul(tf.matMul(xt, u), delta), 1), groupSquaredNorms(xt, delta, buckets, null), tf.reshape(tf.sum(tf.square(u)), [1]));
         if (havePre) {
@@ -324,16 +325,18 @@ function groupSquaredNorms(xt: tf.Tensor2D, delta: tf.Tensor2D, buckets: readonl
       if (p === null) return tf.mul(tf.sum(tf.square(x), 1), tf.sum(tf.square(d), 1));
       return tf.sum(tf.mul(tf.matMul(tf.square(x), tf.square(p)), tf.square(d)), 1);
     }
-    const index = tf.tensor1d(bucket.index, 'int32');
-    const x = tf.reshape(tf.gather(tf.concat([xt, tf.zeros([1, inSize])], 0), index), [count, bucket.width, inSize]) as tf.Tensor3D;
-    const d = tf.reshape(tf.gather(tf.concat([delta, tf.zeros([1, outSize])], 0), index), [count, bucket.width, outSize]) as tf.Tensor3D;
+    // Equal contiguous groups (env segments) need no gather: a reshape lays them out.
+    const contiguous = bucket.index.length === xt.shape[0] && bucket.index.every((v, i) => v === i);
+    const index = contiguous ? null : tf.tensor1d(bucket.index, 'int32');
+    const x = tf.reshape(index ? tf.gather(tf.concat([xt, tf.zeros([1, inSize])], 0), index) : xt, [count, bucket.width, inSize]) as tf.Tensor3D;
+    const d = tf.reshape(index ? tf.gather(tf.concat([delta, tf.zeros([1, outSize])], 0), index) : delta, [count, bucket.width, outSize]) as tf.Tensor3D;
     const matmulCost = bucket.width * inSize * outSize;
     const gramCost = bucket.width * bucket.width * (inSize + outSize);
     if (p !== null || matmulCost <= gramCost) {
-      const u = tf.matMul(x, d, true, false);
+      const u = tf.matMul(tf.transpose(x, [0, 2, 1]), d);
       return tf.sum(tf.square(p === null ? u : tf.mul(u, p)), [1, 2]);
     }
-    return tf.sum(tf.mul(tf.matMul(x, x, false, true), tf.matMul(d, d, false, true)), [1, 2]);
+    return tf.sum(tf.mul(tf.matMul(x, tf.transpose(x, [0, 2, 1])), tf.matMul(d, tf.transpose(d, [0, 2, 1]))), [1, 2]);
   });
   return parts.length === 1 ? parts[0]! : tf.concat(parts);
 }
