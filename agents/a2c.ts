@@ -14,12 +14,10 @@ import { ActorCritic, PlainForward } from './networks.js';
 import { buildNoiseProbe, type AgentNoiseProbe } from './noise-probe.js';
 import {
   annealedLr,
-  assertFinite,
   computeGae,
-  disposeTensors,
   explainedVariance,
+  gradientStep,
   FlatOptimizer,
-  lossAndGrads,
   normalizeAdvantages,
   policyGradientParts,
   RolloutCollector,
@@ -119,30 +117,19 @@ class A2cAgentImpl implements A2cAgent {
     const { config } = this;
     const update = ++this.updates; // 1-based, as the trainer counts
     const lr = annealedLr(config.lr, config.annealLr, progress);
-    const data = toTensors(this.net, batch.samples);
-    let parts: Float32Array = new Float32Array(4);
-    let gradNorm = 0;
-    try {
-      gradNorm = tf.tidy(() => {
-        const { grads } = lossAndGrads(() => {
-          const loss = a2cLoss(this.net, data, config);
-          parts = tf.stack([loss.policy, loss.value, loss.entropy, loss.total]).dataSync() as Float32Array;
-          return loss.total;
-        }, this.net.variables);
-        assertFinite(parts[3]!, update, 'loss');
-        return this.optimizer.step(grads, lr, config.maxGradNorm, update);
-      });
-    } finally {
-      disposeTensors(data);
-    }
+    const result = gradientStep(this.net, this.optimizer, batch.samples, (data) => a2cLoss(this.net, data, config), {
+      lr,
+      maxGradNorm: config.maxGradNorm,
+      update,
+    });
     this.forward.refresh();
     return {
-      policyLoss: parts[0]!,
-      valueLoss: parts[1]!,
-      entropy: parts[2]!,
+      policyLoss: result.policyLoss,
+      valueLoss: result.valueLoss,
+      entropy: result.entropy,
       approxKl: 0,
       clipFrac: 0,
-      gradNorm,
+      gradNorm: result.gradNorm,
       lr,
       explainedVariance: explainedVariance(batch.rollout.values, batch.rollout.returns),
     };

@@ -21,13 +21,11 @@ import { ActorCritic, PlainForward } from './networks.js';
 import { buildNoiseProbe, type AgentNoiseProbe } from './noise-probe.js';
 import {
   annealedLr,
-  assertFinite,
   criticValues,
   discountedReturns,
-  disposeTensors,
   explainedVariance,
+  gradientStep,
   FlatOptimizer,
-  lossAndGrads,
   normalizeAdvantages,
   policyGradientParts,
   Sampler,
@@ -219,30 +217,19 @@ class ReinforceAgentImpl implements ReinforceAgent {
     if (batch.n === 0) {
       return { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, clipFrac: 0, gradNorm: 0, lr, explainedVariance: 0 };
     }
-    const data = toTensors(this.net, batch.samples);
-    let parts: Float32Array = new Float32Array(4);
-    let gradNorm = 0;
-    try {
-      gradNorm = tf.tidy(() => {
-        const { grads } = lossAndGrads(() => {
-          const loss = reinforceLoss(this.net, data, config);
-          parts = tf.stack([loss.policy, loss.value, loss.entropy, loss.total]).dataSync() as Float32Array;
-          return loss.total;
-        }, this.net.variables);
-        assertFinite(parts[3]!, update, 'loss');
-        return this.optimizer.step(grads, lr, config.maxGradNorm, update);
-      });
-    } finally {
-      disposeTensors(data);
-    }
+    const result = gradientStep(this.net, this.optimizer, batch.samples, (data) => reinforceLoss(this.net, data, config), {
+      lr,
+      maxGradNorm: config.maxGradNorm,
+      update,
+    });
     this.forward.refresh();
     return {
-      policyLoss: parts[0]!,
-      valueLoss: parts[1]!,
-      entropy: parts[2]!,
+      policyLoss: result.policyLoss,
+      valueLoss: result.valueLoss,
+      entropy: result.entropy,
       approxKl: 0,
       clipFrac: 0,
-      gradNorm,
+      gradNorm: result.gradNorm,
       lr,
       explainedVariance: this.net.hasValue ? explainedVariance(batch.baselines, batch.samples.returns) : 0,
     };
