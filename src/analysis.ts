@@ -23,6 +23,7 @@
  *   seeds that interval is rough; five or more make it meaningful.
  */
 import { noiseScale } from './monitor/estimator.js';
+import type { NoiseFigure } from './monitor/monitor.js';
 import { Rng } from './rng.js';
 
 /** One noise measurement of one component (one noise.csv row with layer `all`). */
@@ -42,20 +43,8 @@ export interface ReturnPoint {
   readonly returnMean: number;
 }
 
-/** A ratio-of-means B_simple figure. */
-export interface WindowFigure {
-  /** mean tr(Σ) / mean |G|², NaN unless resolved. */
-  readonly bSimple: number;
-  readonly lo: number;
-  /** +∞ when unresolved. */
-  readonly hi: number;
-  readonly resolved: boolean;
-  readonly gradSq: number;
-  readonly traceSigma: number;
-  readonly measurements: number;
-  readonly envStepsFrom: number;
-  readonly envStepsTo: number;
-}
+/** A ratio-of-means B_simple figure: the same record the monitor's summary uses (NaN point value unless resolved). */
+export type WindowFigure = NoiseFigure;
 
 /** The two means a ratio-of-means figure is made of; what pools across seeds. */
 export interface NoiseMeans {
