@@ -19,8 +19,8 @@ import {
 import { InvalidValueError } from '../../errors.js';
 import type { NoiseComponent } from '../../monitor/probe.js';
 import { Progress } from '../../progress.js';
-import { checkOutDir, runSweep, validatePlan, type SweepResult } from '../../sweep.js';
-import { interruptHandlers, workersOption, type SweepHooks } from './sweep.js';
+import { checkOutDir, runSweep, validatePlan } from '../../sweep.js';
+import { withInterrupts, workersOption, type SweepHooks } from './sweep.js';
 
 interface CriticalBatchArgs {
   config: string;
@@ -80,13 +80,9 @@ export function makeCriticalBatchCommand(hooks: SweepHooks = {}): CommandModule<
       await validatePlan(plan);
       const out = args.out ?? path.join('results', plan.name);
       checkOutDir(plan, out);
-      const signals = interruptHandlers();
-      let result: SweepResult;
-      try {
-        result = await runSweep(plan, { out, workers, progress: Progress.modeFor(args.quiet), signal: signals.stop, killSignal: signals.kill });
-      } finally {
-        signals.release();
-      }
+      const result = await withInterrupts((signals) =>
+        runSweep(plan, { out, workers, progress: Progress.modeFor(args.quiet), signal: signals.stop, killSignal: signals.kill }),
+      );
       const analysis = analyzeCriticalBatch(out, { targets, component: args.component });
       if (!args.quiet) process.stderr.write(formatCriticalBatch(analysis, out));
       await hooks.onDone?.(out);

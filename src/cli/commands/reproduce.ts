@@ -9,9 +9,8 @@ import {
   resolvePresetFile,
   runReproduce,
   validateReproducePlan,
-  type ReproduceResult,
 } from '../../reproduce.js';
-import { interruptHandlers, workersOption, type SweepHooks } from './sweep.js';
+import { withInterrupts, workersOption, type SweepHooks } from './sweep.js';
 
 interface ReproduceArgs {
   preset: string;
@@ -43,20 +42,16 @@ export function makeReproduceCommand(hooks: SweepHooks = {}): CommandModule<obje
       await validateReproducePlan(plan);
       const out = args.out ?? path.join('results', `reproduce-${plan.preset.name}`);
       checkReproduceDir(plan, out);
-      const signals = interruptHandlers();
-      let result: ReproduceResult;
-      try {
-        result = await runReproduce(plan, {
+      const result = await withInterrupts((signals) =>
+        runReproduce(plan, {
           out,
           workers,
           progress: Progress.modeFor(args.quiet),
           signal: signals.stop,
           killSignal: signals.kill,
           ...(hooks.onDone ? { onDone: hooks.onDone } : {}),
-        });
-      } finally {
-        signals.release();
-      }
+        }),
+      );
       process.exitCode = reproduceExitCode(result);
     },
   };

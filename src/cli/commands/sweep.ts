@@ -55,6 +55,16 @@ export function interruptHandlers(): { stop: AbortSignal; kill: AbortSignal; rel
   };
 }
 
+/** Run `task` with the Ctrl-C handlers installed (first: stop gracefully; second: kill the workers), then remove them. */
+export async function withInterrupts<T>(task: (signals: { stop: AbortSignal; kill: AbortSignal }) => Promise<T>): Promise<T> {
+  const signals = interruptHandlers();
+  try {
+    return await task(signals);
+  } finally {
+    signals.release();
+  }
+}
+
 export function makeSweepCommand(hooks: SweepHooks = {}): CommandModule<object, SweepArgs> {
   return {
     command: 'sweep <sweep>',
@@ -72,20 +82,16 @@ export function makeSweepCommand(hooks: SweepHooks = {}): CommandModule<object, 
       await validatePlan(plan);
       const out = args.out ?? path.join('results', plan.name);
       checkOutDir(plan, out);
-      const signals = interruptHandlers();
-      let result: SweepResult;
-      try {
-        result = await runSweep(plan, {
+      const result = await withInterrupts((signals) =>
+        runSweep(plan, {
           out,
           workers,
           progress: Progress.modeFor(args.quiet),
           signal: signals.stop,
           killSignal: signals.kill,
           ...(hooks.onDone ? { onDone: hooks.onDone } : {}),
-        });
-      } finally {
-        signals.release();
-      }
+        }),
+      );
       process.exitCode = sweepExitCode(result);
     },
   };
