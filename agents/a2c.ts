@@ -21,6 +21,7 @@ import {
   normalizeAdvantages,
   policyGradientParts,
   RolloutCollector,
+  rolloutSamples,
   toTensors,
   type Rollout,
   type SampleArrays,
@@ -79,14 +80,7 @@ class A2cAgentImpl implements A2cAgent {
     const rollout = this.collector.collect();
     computeGae({ ...rollout, gamma: this.config.gamma, lambda: this.config.gaeLambda }, rollout.advantages, rollout.returns);
     const advantages = this.config.normAdv ? normalizeAdvantages(rollout.advantages, new Float32Array(rollout.advantages.length)) : rollout.advantages;
-    const samples: SampleArrays = {
-      obs: rollout.obs,
-      actions: rollout.actions,
-      advantages,
-      returns: rollout.returns,
-      oldLogProbs: rollout.logProbs,
-      oldValues: rollout.values,
-    };
+    const samples = rolloutSamples(rollout, advantages);
     return { rollout, samples };
   }
 

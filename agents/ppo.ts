@@ -33,6 +33,7 @@ import {
   type PpoLossReadout,
   policyTerms,
   RolloutCollector,
+  rolloutSamples,
   toTensors,
   valueLoss,
   type Rollout,
@@ -99,14 +100,7 @@ class PpoAgentImpl implements PpoAgent {
   collect(): PpoBatch {
     const rollout = this.collector.collect();
     computeGae({ ...rollout, gamma: this.config.gamma, lambda: this.config.gaeLambda }, rollout.advantages, rollout.returns);
-    const samples: SampleArrays = {
-      obs: rollout.obs,
-      actions: rollout.actions,
-      advantages: rollout.advantages,
-      returns: rollout.returns,
-      oldLogProbs: rollout.logProbs,
-      oldValues: rollout.values,
-    };
+    const samples = rolloutSamples(rollout);
     return { rollout, samples };
   }
 

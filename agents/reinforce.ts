@@ -23,6 +23,7 @@ import {
   annealedLr,
   criticValues,
   discountedReturns,
+  emptySamples,
   explainedVariance,
   gradientStep,
   FlatOptimizer,
@@ -248,14 +249,7 @@ class ReinforceAgentImpl implements ReinforceAgent {
     const actionSize = env.actionSize;
     complete.sort((a, b) => a.env - b.env); // stable: each env's episodes stay in time order, segments are contiguous
     const n = complete.reduce((sum, ep) => sum + ep.rewards.length, 0);
-    const samples: SampleArrays = {
-      obs: new Float32Array(n * obsSize),
-      actions: new Float32Array(n * actionSize),
-      advantages: new Float32Array(n),
-      returns: new Float32Array(n),
-      oldLogProbs: new Float32Array(n),
-      oldValues: new Float32Array(n),
-    };
+    const samples = emptySamples(n, obsSize, actionSize);
     const segments = new Int32Array(n);
     const episodes = new Int32Array(n);
     let offset = 0;

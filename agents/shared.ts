@@ -524,6 +524,30 @@ export interface SampleArrays {
   oldValues: Float32Array;
 }
 
+/** Zeroed sample arrays for `n` samples. */
+export function emptySamples(n: number, obsSize: number, actionSize: number): SampleArrays {
+  return {
+    obs: new Float32Array(n * obsSize),
+    actions: new Float32Array(n * actionSize),
+    advantages: new Float32Array(n),
+    returns: new Float32Array(n),
+    oldLogProbs: new Float32Array(n),
+    oldValues: new Float32Array(n),
+  };
+}
+
+/** A fixed-length rollout as loss inputs (views, no copies), with the given advantages. */
+export function rolloutSamples(rollout: Rollout, advantages: Float32Array = rollout.advantages): SampleArrays {
+  return {
+    obs: rollout.obs,
+    actions: rollout.actions,
+    advantages,
+    returns: rollout.returns,
+    oldLogProbs: rollout.logProbs,
+    oldValues: rollout.values,
+  };
+}
+
 export interface SampleTensors {
   n: number;
   obs: tf.Tensor2D;
@@ -563,14 +587,7 @@ export function disposeTensors(t: SampleTensors): void {
 /** Rows `indices` of a rollout-shaped set of arrays (obs rows of `obsSize`, actions of `actionSize`). */
 export function gatherSamples(source: SampleArrays, indices: ArrayLike<number>, obsSize: number, actionSize: number): SampleArrays {
   const n = indices.length;
-  const out: SampleArrays = {
-    obs: new Float32Array(n * obsSize),
-    actions: new Float32Array(n * actionSize),
-    advantages: new Float32Array(n),
-    returns: new Float32Array(n),
-    oldLogProbs: new Float32Array(n),
-    oldValues: new Float32Array(n),
-  };
+  const out = emptySamples(n, obsSize, actionSize);
   for (let k = 0; k < n; k++) {
     const i = indices[k]!;
     out.obs.set(source.obs.subarray(i * obsSize, (i + 1) * obsSize), k * obsSize);
