@@ -6,9 +6,9 @@
  * Unlike SB3 the value loss carries CleanRL's factor 0.5, the same value loss as the other agents use.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { A2cConfig } from '../src/config.js';
-import type { Rng } from '../src/rng.js';
-import type { VecEnv } from '../src/vector-env.js';
+import type { A2cConfig } from '../src/config/schema.js';
+import type { Rng } from '../src/core/rng.js';
+import type { VecEnv } from '../src/core/vector-env.js';
 import type { Agent, UpdateStats } from './agent.js';
 import { ActorCritic, PlainForward } from './networks.js';
 import { buildNoiseProbe, type AgentNoiseProbe } from './noise-probe.js';

@@ -1,7 +1,7 @@
 /** The agents, and `createAgent`, which picks one from the config's `algo`. */
-import type { AgentConfig } from '../src/config.js';
-import type { Rng } from '../src/rng.js';
-import type { VecEnv } from '../src/vector-env.js';
+import type { AgentConfig } from '../src/config/schema.js';
+import type { Rng } from '../src/core/rng.js';
+import type { VecEnv } from '../src/core/vector-env.js';
 import { createA2cAgent } from './a2c.js';
 import type { Agent } from './agent.js';
 import { createPpoAgent } from './ppo.js';

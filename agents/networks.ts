@@ -19,9 +19,9 @@
  * parameters. (Avoid reducing over that zero-width input on wasm: tfjs-wasm returns garbage for it.)
  */
 import * as tf from '@tensorflow/tfjs';
-import type { NetworkConfig } from '../src/config.js';
-import type { Rng } from '../src/rng.js';
-import { Box, type Space } from '../src/spaces.js';
+import type { NetworkConfig } from '../src/config/schema.js';
+import type { Rng } from '../src/core/rng.js';
+import { Box, type Space } from '../src/core/spaces.js';
 
 export type Activation = 'tanh' | 'relu' | 'linear';
 

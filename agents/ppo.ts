@@ -11,9 +11,9 @@
  * flat-vector optimizer step.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { PpoConfig } from '../src/config.js';
-import type { Rng } from '../src/rng.js';
-import type { VecEnv } from '../src/vector-env.js';
+import type { PpoConfig } from '../src/config/schema.js';
+import type { Rng } from '../src/core/rng.js';
+import type { VecEnv } from '../src/core/vector-env.js';
 import type { Agent, UpdateStats } from './agent.js';
 import { ActorCritic, PlainForward } from './networks.js';
 import { buildNoiseProbe, type AgentNoiseProbe } from './noise-probe.js';

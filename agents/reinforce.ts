@@ -12,10 +12,10 @@
  *   return stops at the time limit.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { ReinforceConfig } from '../src/config.js';
-import type { Rng } from '../src/rng.js';
-import { Box } from '../src/spaces.js';
-import type { VecEnv } from '../src/vector-env.js';
+import type { ReinforceConfig } from '../src/config/schema.js';
+import type { Rng } from '../src/core/rng.js';
+import { Box } from '../src/core/spaces.js';
+import type { VecEnv } from '../src/core/vector-env.js';
 import type { Agent, UpdateStats } from './agent.js';
 import { ActorCritic, PlainForward } from './networks.js';
 import { buildNoiseProbe, type AgentNoiseProbe } from './noise-probe.js';

@@ -11,11 +11,11 @@
  * Losses are MEANS over samples of per-sample terms, which is what the noise monitor's per-sample algebra assumes.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { OptimizerConfig } from '../src/config.js';
-import { DivergedError } from '../src/errors.js';
-import type { Rng } from '../src/rng.js';
-import { Box } from '../src/spaces.js';
-import type { VecEnv } from '../src/vector-env.js';
+import type { OptimizerConfig } from '../src/config/schema.js';
+import { DivergedError } from '../src/core/errors.js';
+import type { Rng } from '../src/core/rng.js';
+import { Box } from '../src/core/spaces.js';
+import type { VecEnv } from '../src/core/vector-env.js';
 import type { ActorCritic, ForwardResult, PlainForward } from './networks.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);

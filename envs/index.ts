@@ -1,16 +1,16 @@
 /** The built-in environments, registered on first use of the registry. */
-import type { EnvSpec } from '../src/env-spec.js';
-import type { EnvParams } from '../src/vector-env.js';
-import { acrobot } from './acrobot.js';
-import { cartPole } from './cartpole.js';
-import { catchEnv } from './catch.js';
-import { deepSea } from './deep-sea.js';
-import { gaussianBandit } from './gaussian-bandit.js';
-import { memoryChain } from './memory-chain.js';
-import { mountainCarContinuous } from './mountain-car-continuous.js';
-import { mountainCar } from './mountain-car.js';
-import { pendulum } from './pendulum.js';
-import { umbrellaChain } from './umbrella-chain.js';
+import type { EnvSpec } from '../src/core/env-spec.js';
+import type { EnvParams } from '../src/core/vector-env.js';
+import { acrobot } from './classic-control/acrobot.js';
+import { cartPole } from './classic-control/cartpole.js';
+import { catchEnv } from './bsuite/catch.js';
+import { deepSea } from './bsuite/deep-sea.js';
+import { gaussianBandit } from './bandits/gaussian-bandit.js';
+import { memoryChain } from './bsuite/memory-chain.js';
+import { mountainCarContinuous } from './classic-control/mountain-car-continuous.js';
+import { mountainCar } from './classic-control/mountain-car.js';
+import { pendulum } from './classic-control/pendulum.js';
+import { umbrellaChain } from './bsuite/umbrella-chain.js';
 
 export const builtinEnvs: readonly EnvSpec<EnvParams>[] = [
   cartPole,

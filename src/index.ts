@@ -2,8 +2,8 @@
  * gradnoise: policy-gradient agents on TensorFlow.js with a gradient noise scale monitor (McCandlish et al. 2018).
  * The public API, named explicitly.
  */
-export { Rng } from './rng.js';
-export { Box, Discrete, type Space, type SpaceDescription } from './spaces.js';
+export { Rng } from './core/rng.js';
+export { Box, Discrete, type Space, type SpaceDescription } from './core/spaces.js';
 export {
   ConfigError,
   DivergedError,
@@ -14,7 +14,7 @@ export {
   UnknownIdError,
   exitCodeFor,
   type ErrorCode,
-} from './errors.js';
+} from './core/errors.js';
 export {
   VectorEnv,
   hasPhysicalState,
@@ -25,11 +25,11 @@ export {
   type StepResult,
   type VecEnv,
   type VectorEnvOptions,
-} from './vector-env.js';
-export { NUM_LEVELS, defineEnv, type EnvSpec, type ParamSpec } from './env-spec.js';
-export { defineSimpleEnv, type SimpleEnv, type SimpleEnvDefinition, type SimpleStep } from './simple-env.js';
-export { describeLevels, envIds, getEnvSpec, loadEnvModule, makeEnv, registerEnv, resolveEnvParams, type MakeEnvOptions } from './registry.js';
-export { applyWrappers, wrapperSchema, type WrapperConfig } from './wrappers.js';
+} from './core/vector-env.js';
+export { NUM_LEVELS, defineEnv, type EnvSpec, type ParamSpec } from './core/env-spec.js';
+export { defineSimpleEnv, type SimpleEnv, type SimpleEnvDefinition, type SimpleStep } from './core/simple-env.js';
+export { describeLevels, envIds, getEnvSpec, loadEnvModule, makeEnv, registerEnv, resolveEnvParams, type MakeEnvOptions } from './run/registry.js';
+export { applyWrappers, wrapperSchema, type WrapperConfig } from './core/wrappers.js';
 export {
   applyOverrides,
   configSchema,
@@ -40,15 +40,15 @@ export {
   type EnvConfig,
   type MonitorConfig,
   type RunConfig,
-} from './config.js';
-export { selectBackend, type BackendInfo, type BackendName } from './backend.js';
-export { prepareRun, train, metricsColumns, type RunStatus, type RunSummary, type TrainOptions } from './trainer.js';
+} from './config/schema.js';
+export { selectBackend, type BackendInfo, type BackendName } from './run/backend.js';
+export { prepareRun, train, metricsColumns, type RunStatus, type RunSummary, type TrainOptions } from './run/trainer.js';
 export { createAgent, type Agent, type UpdateStats } from '../agents/index.js';
 export type { NoiseComponent, NoiseProbe, NoiseProbeComponent } from './monitor/probe.js';
 export { NOISE_COLUMNS, NoiseMonitor, type NoiseRow, type NoiseSummary } from './monitor/monitor.js';
 export { estimateNoise, noiseScale, twoBatchEstimate, NoiseSmoother, NoiseWindow } from './monitor/estimator.js';
 export { fallbackGradStats, fastGradStats } from './monitor/per-sample.js';
-export { expandSweep, loadSweepFile, runSweep, type SweepPlan, type SweepResult } from './sweep.js';
-export { analyzeCriticalBatch, planCriticalBatch, type CriticalBatchResult } from './critical-batch.js';
-export { detectFolder, writeReport, type FolderKind, type ReportResult } from './report.js';
-export { bCritVsBSimple, noiseOverTraining, noiseVsDifficulty, paretoFronts, returnCurvesPerLevel } from './plots.js';
+export { expandSweep, loadSweepFile, runSweep, type SweepPlan, type SweepResult } from './experiments/sweep.js';
+export { analyzeCriticalBatch, planCriticalBatch, type CriticalBatchResult } from './experiments/critical-batch.js';
+export { detectFolder, writeReport, type FolderKind, type ReportResult } from './report/report.js';
+export { bCritVsBSimple, noiseOverTraining, noiseVsDifficulty, paretoFronts, returnCurvesPerLevel } from './report/plots.js';

@@ -28,9 +28,9 @@
  */
 
 // Inside this repository we import from `src/`; in your own project import the same names from 'gradnoise'.
-import { defineSimpleEnv, type SimpleEnv, type SimpleStep } from '../../src/simple-env.js';
-import type { Rng } from '../../src/rng.js';
-import { Box, Discrete } from '../../src/spaces.js';
+import { defineSimpleEnv, type SimpleEnv, type SimpleStep } from '../../src/core/simple-env.js';
+import type { Rng } from '../../src/core/rng.js';
+import { Box, Discrete } from '../../src/core/spaces.js';
 
 // 1. The params type. Every param is a number or a boolean; the index signature lets the registry handle it
 //    generically. Shape-changing params (here `length` sets the observation size) are params too.

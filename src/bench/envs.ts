@@ -2,9 +2,9 @@
  * `gradnoise bench envs`: env steps per second with random actions, for every registered env at 1 and 1024 copies,
  * against a naive one-object-per-env CartPole measured in the same run.
  */
-import { envIds, makeEnv } from '../registry.js';
-import { Rng } from '../rng.js';
-import { Discrete } from '../spaces.js';
+import { envIds, makeEnv } from '../run/registry.js';
+import { Rng } from '../core/rng.js';
+import { Discrete } from '../core/spaces.js';
 import { NaiveVectorCartPole } from './naive-cartpole.js';
 
 export interface EnvBenchRow {

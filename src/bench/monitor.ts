@@ -11,10 +11,10 @@
  */
 import { createAgent } from '../../agents/index.js';
 import type { Agent } from '../../agents/agent.js';
-import { monitorSection, type MonitorConfig, type RunConfig } from '../config.js';
+import { monitorSection, type MonitorConfig, type RunConfig } from '../config/schema.js';
 import { NoiseMonitor } from '../monitor/monitor.js';
-import { makeEnv } from '../registry.js';
-import { Rng } from '../rng.js';
+import { makeEnv } from '../run/registry.js';
+import { Rng } from '../core/rng.js';
 import { benchConfig, describeConfig, loadAverage, median, useBackend, type ConcreteBackend } from './setup.js';
 
 export type MonitorVariant = 'off' | 'fast-sample' | 'fast-segment' | 'fallback-sample';

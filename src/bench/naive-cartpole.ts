@@ -3,7 +3,7 @@
  * and result object per step, stepped in a loop by a Gymnasium-SyncVectorEnv-style driver. Same dynamics as
  * envs/cartpole.ts, so the ratio measures layout and allocation only.
  */
-import type { Rng } from '../rng.js';
+import type { Rng } from '../core/rng.js';
 
 interface NaiveStep {
   obs: number[];

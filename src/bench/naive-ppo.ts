@@ -10,10 +10,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { orthogonal } from '../../agents/networks.js';
-import type { PpoConfig } from '../config.js';
-import type { Rng } from '../rng.js';
-import { Discrete } from '../spaces.js';
-import type { VecEnv } from '../vector-env.js';
+import type { PpoConfig } from '../config/schema.js';
+import type { Rng } from '../core/rng.js';
+import { Discrete } from '../core/spaces.js';
+import type { VecEnv } from '../core/vector-env.js';
 
 interface Rollout {
   obs: Float32Array;

@@ -1,10 +1,11 @@
 /** What `bench train` and `bench monitor` share: the benchmark config, backend availability, machine load. */
 import fs from 'node:fs';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
-import { selectBackend } from '../backend.js';
-import { applyOverrides, loadConfig, type PpoConfig, type RunConfig } from '../config.js';
-import { GradnoiseError } from '../errors.js';
+import path from 'node:path';
+import { packageRoot } from '../core/package-root.js';
+import { selectBackend } from '../run/backend.js';
+import { applyOverrides, loadConfig, type PpoConfig, type RunConfig } from '../config/schema.js';
+import { GradnoiseError } from '../core/errors.js';
 
 export type ConcreteBackend = 'tensorflow' | 'wasm' | 'cpu';
 
@@ -28,13 +29,10 @@ export interface BenchConfig {
   source: string;
 }
 
-/** configs/cartpole-ppo.json, looked up from the source tree (src/bench) and the build (dist/src/bench). */
+/** configs/cartpole-ppo.json in the package, when present. */
 function cartpoleConfigFile(): string | null {
-  for (const rel of ['../../configs/cartpole-ppo.json', '../../../configs/cartpole-ppo.json']) {
-    const file = fileURLToPath(new URL(rel, import.meta.url));
-    if (fs.existsSync(file)) return file;
-  }
-  return null;
+  const file = path.join(packageRoot(), 'configs', 'cartpole-ppo.json');
+  return fs.existsSync(file) ? file : null;
 }
 
 /**

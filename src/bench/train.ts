@@ -12,11 +12,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { makeEnv } from '../registry.js';
-import { Rng } from '../rng.js';
-import { train } from '../trainer.js';
-import type { RunConfig } from '../config.js';
-import { GradnoiseError } from '../errors.js';
+import { makeEnv } from '../run/registry.js';
+import { Rng } from '../core/rng.js';
+import { train } from '../run/trainer.js';
+import type { RunConfig } from '../config/schema.js';
+import { GradnoiseError } from '../core/errors.js';
 import { NaivePpo } from './naive-ppo.js';
 import {
   ALL_BACKENDS,

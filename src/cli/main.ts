@@ -3,7 +3,7 @@
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { exitCodeFor, GradnoiseError } from '../errors.js';
+import { exitCodeFor, GradnoiseError } from '../core/errors.js';
 import { benchCommand } from './commands/bench.js';
 import { envsCommand } from './commands/envs.js';
 import { makeCriticalBatchCommand } from './commands/critical-batch.js';
@@ -51,7 +51,7 @@ class CliUsageError extends Error {}
 
 /** Sweeps, critical-batch runs and reproduce end with their plots and report.html (loaded on demand: the plotting stack is heavy). */
 async function drawReport(dir: string): Promise<void> {
-  const { writeReport } = await import('../report.js');
+  const { writeReport } = await import('../report/report.js');
   const result = await writeReport(dir);
   process.stderr.write(`gradnoise: report written to ${result.html}\n`);
 }

@@ -24,9 +24,9 @@
  * side of caution.
  */
 import { performance } from 'node:perf_hooks';
-import { DivergedError, InvalidValueError } from '../errors.js';
-import type { MonitorConfig } from '../config.js';
-import { Rng } from '../rng.js';
+import { DivergedError, InvalidValueError } from '../core/errors.js';
+import type { MonitorConfig } from '../config/schema.js';
+import { Rng } from '../core/rng.js';
 import {
   estimateNoise,
   hasFiniteMoments,

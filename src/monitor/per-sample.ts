@@ -27,8 +27,8 @@
  * backward passes, so single-sample grouping costs n passes.
  */
 import * as tf from '@tensorflow/tfjs';
-import { GradnoiseError } from '../errors.js';
-import type { Rng } from '../rng.js';
+import { GradnoiseError } from '../core/errors.js';
+import type { Rng } from '../core/rng.js';
 import type { GroupStats } from './estimator.js';
 import type { NoiseProbeComponent } from './probe.js';
 

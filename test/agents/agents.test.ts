@@ -3,10 +3,10 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { createA2cAgent, createAgent, createPpoAgent, createReinforceAgent } from '../../agents/index.js';
 import { policyTerms, toTensors } from '../../agents/shared.js';
-import { agentSection, type A2cConfig, type PpoConfig, type ReinforceConfig } from '../../src/config.js';
-import { DivergedError } from '../../src/errors.js';
-import { makeEnv } from '../../src/registry.js';
-import { Rng } from '../../src/rng.js';
+import { agentSection, type A2cConfig, type PpoConfig, type ReinforceConfig } from '../../src/config/schema.js';
+import { DivergedError } from '../../src/core/errors.js';
+import { makeEnv } from '../../src/run/registry.js';
+import { Rng } from '../../src/core/rng.js';
 
 before(async () => {
   await tf.setBackend('cpu');

@@ -7,9 +7,9 @@ import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { createAgent, type UpdateStats } from '../../agents/index.js';
-import { agentSection } from '../../src/config.js';
-import { makeEnv } from '../../src/registry.js';
-import { Rng } from '../../src/rng.js';
+import { agentSection } from '../../src/config/schema.js';
+import { makeEnv } from '../../src/run/registry.js';
+import { Rng } from '../../src/core/rng.js';
 
 const mean = (values: readonly number[]) => values.reduce((s, v) => s + v, 0) / values.length;
 

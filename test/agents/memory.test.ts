@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { createAgent } from '../../agents/index.js';
-import { agentSection } from '../../src/config.js';
-import { makeEnv } from '../../src/registry.js';
-import { Rng } from '../../src/rng.js';
+import { agentSection } from '../../src/config/schema.js';
+import { makeEnv } from '../../src/run/registry.js';
+import { Rng } from '../../src/core/rng.js';
 
 before(async () => {
   await tf.setBackend('cpu');

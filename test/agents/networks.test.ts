@@ -2,9 +2,9 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import { ActorCritic, orthogonal, PlainForward } from '../../agents/networks.js';
-import { networkSection } from '../../src/config.js';
-import { Rng } from '../../src/rng.js';
-import { Box, Discrete, type Space } from '../../src/spaces.js';
+import { networkSection } from '../../src/config/schema.js';
+import { Rng } from '../../src/core/rng.js';
+import { Box, Discrete, type Space } from '../../src/core/spaces.js';
 
 before(async () => {
   await tf.setBackend('cpu');

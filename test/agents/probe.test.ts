@@ -9,9 +9,9 @@ import { a2cLoss, createA2cAgent, createPpoAgent, createReinforceAgent, reinforc
 import type { AgentNoiseProbe, ProbeComponent } from '../../agents/noise-probe.js';
 import type { ActorCritic } from '../../agents/networks.js';
 import { normalizeAdvantages, policyGradientParts, toTensors, type SampleArrays } from '../../agents/shared.js';
-import { agentSection, type A2cConfig, type PpoConfig, type ReinforceConfig } from '../../src/config.js';
-import { makeEnv } from '../../src/registry.js';
-import { Rng } from '../../src/rng.js';
+import { agentSection, type A2cConfig, type PpoConfig, type ReinforceConfig } from '../../src/config/schema.js';
+import { makeEnv } from '../../src/run/registry.js';
+import { Rng } from '../../src/core/rng.js';
 
 before(async () => {
   await tf.setBackend('cpu');

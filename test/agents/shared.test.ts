@@ -17,10 +17,10 @@ import {
   toTensors,
   type SampleArrays,
 } from '../../agents/shared.js';
-import { networkSection, optimizerSection, ppoSection } from '../../src/config.js';
-import { DivergedError } from '../../src/errors.js';
-import { Rng } from '../../src/rng.js';
-import { Box, Discrete, type Space } from '../../src/spaces.js';
+import { networkSection, optimizerSection, ppoSection } from '../../src/config/schema.js';
+import { DivergedError } from '../../src/core/errors.js';
+import { Rng } from '../../src/core/rng.js';
+import { Box, Discrete, type Space } from '../../src/core/spaces.js';
 
 before(async () => {
   await tf.setBackend('cpu');

@@ -9,10 +9,10 @@ import '@tensorflow/tfjs-backend-wasm';
 import { createPpoAgent } from '../../agents/index.js';
 import { ActorCritic, PlainForward } from '../../agents/networks.js';
 import { lossAndGrads, ppoFusedLoss, toTensors, type SampleArrays } from '../../agents/shared.js';
-import { agentSection, networkSection, ppoSection, type PpoConfig } from '../../src/config.js';
-import { makeEnv } from '../../src/registry.js';
-import { Rng } from '../../src/rng.js';
-import { Box, Discrete, type Space } from '../../src/spaces.js';
+import { agentSection, networkSection, ppoSection, type PpoConfig } from '../../src/config/schema.js';
+import { makeEnv } from '../../src/run/registry.js';
+import { Rng } from '../../src/core/rng.js';
+import { Box, Discrete, type Space } from '../../src/core/spaces.js';
 
 function evaluate(net: ActorCritic, arrays: SampleArrays, withTaps: boolean) {
   const config = ppoSection.parse({ algo: 'ppo' });

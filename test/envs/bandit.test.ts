@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { banditArmMeans, gaussianBandit, type GaussianBanditParams } from '../../envs/gaussian-bandit.js';
-import { InvalidValueError } from '../../src/errors.js';
-import { describeLevels, getEnvSpec, makeEnv } from '../../src/registry.js';
+import { banditArmMeans, gaussianBandit, type GaussianBanditParams } from '../../envs/bandits/gaussian-bandit.js';
+import { InvalidValueError } from '../../src/core/errors.js';
+import { describeLevels, getEnvSpec, makeEnv } from '../../src/run/registry.js';
 
 /** Pull arm `i % arms` in env i for `steps` steps; per-arm sums of rewards and squared rewards. */
 function pullEveryArm(params: Record<string, number>, pullsPerArm: number, steps: number, seed = 1) {

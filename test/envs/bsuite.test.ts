@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { deepSeaActionMapping } from '../../envs/deep-sea.js';
-import { InvalidValueError } from '../../src/errors.js';
-import { describeLevels, envIds, getEnvSpec, makeEnv } from '../../src/registry.js';
-import { Rng } from '../../src/rng.js';
-import type { VecEnv } from '../../src/vector-env.js';
+import { deepSeaActionMapping } from '../../envs/bsuite/deep-sea.js';
+import { InvalidValueError } from '../../src/core/errors.js';
+import { describeLevels, envIds, getEnvSpec, makeEnv } from '../../src/run/registry.js';
+import { Rng } from '../../src/core/rng.js';
+import type { VecEnv } from '../../src/core/vector-env.js';
 
 interface Episode {
   env: number;

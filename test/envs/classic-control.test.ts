@@ -1,5 +1,5 @@
 /**
- * Classic control: side-by-side with Gymnasium's own trajectories (all 15 in the shared reference file), plus unit
+ * Classic control: side-by-side with Gymnasium's own trajectories (all 15 in test/fixtures/reference/), plus unit
  * tests per env: spaces, the difficulty ladder, physical state round trips, time limits, edge cases of the dynamics
  * and that every level stays solvable by a simple controller while getting harder for it.
  */
@@ -8,12 +8,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Box, Discrete } from '../../src/spaces.js';
-import { envIds, getEnvSpec, makeEnv, resolveEnvParams, type MakeEnvOptions } from '../../src/registry.js';
-import { hasPhysicalState, type PhysicalStateEnv, type VecEnv } from '../../src/vector-env.js';
+import { Box, Discrete } from '../../src/core/spaces.js';
+import { envIds, getEnvSpec, makeEnv, resolveEnvParams, type MakeEnvOptions } from '../../src/run/registry.js';
+import { hasPhysicalState, type PhysicalStateEnv, type VecEnv } from '../../src/core/vector-env.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const REFERENCE_PATH = path.resolve(repoRoot, '../shared/reference/classic_control_trajectories.json');
+const REFERENCE_PATH = path.resolve(repoRoot, 'test/fixtures/reference/classic_control_trajectories.json');
 
 interface ReferenceStep {
   obs: number[];
@@ -53,7 +53,7 @@ function firstEnd(env: VecEnv, action: ArrayLike<number>, maxSteps: number): { s
 const CLASSIC_IDS = ['CartPole-v1', 'MountainCar-v0', 'MountainCarContinuous-v0', 'Acrobot-v1', 'Pendulum-v1'];
 
 describe('classic control: Gymnasium reference trajectories', () => {
-  // The reference lives in ../shared beside the repo (as in CI); its absence is a failure, never a silent skip.
+  // The reference is part of the repository; its absence is a failure, never a silent skip.
   assert.ok(existsSync(REFERENCE_PATH), `reference trajectories not found at ${REFERENCE_PATH}`);
   const trajectories = JSON.parse(readFileSync(REFERENCE_PATH, 'utf8')) as ReferenceTrajectory[];
 

@@ -4,11 +4,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InvalidActionError } from '../../src/errors.js';
-import { envIds, getEnvSpec, makeEnv } from '../../src/registry.js';
-import { Rng } from '../../src/rng.js';
-import { Discrete } from '../../src/spaces.js';
-import type { VecEnv } from '../../src/vector-env.js';
+import { InvalidActionError } from '../../src/core/errors.js';
+import { envIds, getEnvSpec, makeEnv } from '../../src/run/registry.js';
+import { Rng } from '../../src/core/rng.js';
+import { Discrete } from '../../src/core/spaces.js';
+import type { VecEnv } from '../../src/core/vector-env.js';
 
 const NUM_ENVS = 3;
 

@@ -6,13 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import type { ShippedRun } from '../src/learning-helpers.js';
+import type { ShippedRun } from '../helpers/learning.js';
 
 const skip = !process.env.GRADNOISE_SLOW && 'set GRADNOISE_SLOW=1';
 // Loaded only when the benchmarks run, so that a skipped file costs npm test nothing (no tfjs start-up).
 const { binaryEntropy, finalReturn, stepsToTarget, trainShipped } = skip
-  ? ({} as typeof import('../src/learning-helpers.js'))
-  : await import('../src/learning-helpers.js');
+  ? ({} as typeof import('../helpers/learning.js'))
+  : await import('../helpers/learning.js');
 const timeout = 20 * 60_000;
 
 function report(t: TestContext, name: string, run: ShippedRun, target: number): number | null {

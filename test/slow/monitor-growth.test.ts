@@ -19,9 +19,9 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { applyOverrides, loadConfig, type ConfigOverrides, type RunConfig } from '../../src/config.js';
+import { applyOverrides, loadConfig, type ConfigOverrides, type RunConfig } from '../../src/config/schema.js';
 import type { ComponentNoiseSummary, NoiseFigure } from '../../src/monitor/monitor.js';
-import { train } from '../../src/trainer.js';
+import { train } from '../../src/run/trainer.js';
 
 const SLOW = process.env.GRADNOISE_SLOW === '1';
 const SEED = Number(process.env.GRADNOISE_SEED ?? 1);

@@ -5,7 +5,7 @@ import { machineInfo } from '../../bench/machine.js';
 import { runMonitorBench, type MonitorBenchResult } from '../../bench/monitor.js';
 import { ALL_BACKENDS, loadAverage, type ConcreteBackend } from '../../bench/setup.js';
 import { runTrainBench, type TrainBenchResult } from '../../bench/train.js';
-import { InvalidValueError } from '../../errors.js';
+import { InvalidValueError } from '../../core/errors.js';
 
 type BenchTarget = 'envs' | 'train' | 'monitor' | 'all';
 

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { loadConfig } from '../../config.js';
+import { loadConfig } from '../../config/schema.js';
 import {
   analyzeCriticalBatch,
   DEFAULT_TARGETS,
@@ -15,11 +15,11 @@ import {
   type BatchScale,
   type CriticalBatchResult,
   type LrRule,
-} from '../../critical-batch.js';
-import { InvalidValueError } from '../../errors.js';
+} from '../../experiments/critical-batch.js';
+import { InvalidValueError } from '../../core/errors.js';
 import type { NoiseComponent } from '../../monitor/probe.js';
-import { Progress } from '../../progress.js';
-import { checkOutDir, runSweep, validatePlan } from '../../sweep.js';
+import { Progress } from '../../run/progress.js';
+import { checkOutDir, runSweep, validatePlan } from '../../experiments/sweep.js';
 import { withInterrupts, workersOption, type SweepHooks } from './sweep.js';
 
 interface CriticalBatchArgs {

@@ -1,8 +1,8 @@
 /** `gradnoise envs [--json]` and `gradnoise envs replay --env ID --state JSON --actions JSON`. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { InvalidValueError } from '../../errors.js';
-import { describeLevels, envIds, getEnvSpec, makeEnv } from '../../registry.js';
-import { hasPhysicalState } from '../../vector-env.js';
+import { InvalidValueError } from '../../core/errors.js';
+import { describeLevels, envIds, getEnvSpec, makeEnv } from '../../run/registry.js';
+import { hasPhysicalState } from '../../core/vector-env.js';
 
 export function describeEnv(id: string) {
   const spec = getEnvSpec(id);

@@ -15,7 +15,7 @@ export const reportCommand: CommandModule<object, ReportArgs> = {
       .example('$0 report results/CartPole-v1__ppo__1__20250101T000000Z', '') as unknown as Argv<ReportArgs>,
   handler: async (args: ArgumentsCamelCase<ReportArgs>) => {
     // Loaded on demand: the plotting stack is heavy and other commands do not need it.
-    const { writeReport } = await import('../../report.js');
+    const { writeReport } = await import('../../report/report.js');
     const result = await writeReport(args.dir);
     const rel = (file: string) => {
       const relative = path.relative(process.cwd(), file);

@@ -1,7 +1,7 @@
 /** `gradnoise reproduce [--preset quick|full|FILE] [--out DIR] [--workers N] [--quiet]` */
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { Progress } from '../../progress.js';
+import { Progress } from '../../run/progress.js';
 import {
   checkReproduceDir,
   loadPreset,
@@ -9,7 +9,7 @@ import {
   resolvePresetFile,
   runReproduce,
   validateReproducePlan,
-} from '../../reproduce.js';
+} from '../../experiments/reproduce.js';
 import { withInterrupts, workersOption, type SweepHooks } from './sweep.js';
 
 interface ReproduceArgs {

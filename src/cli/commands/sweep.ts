@@ -2,9 +2,9 @@
 import os from 'node:os';
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { InvalidValueError } from '../../errors.js';
-import { Progress } from '../../progress.js';
-import { checkOutDir, loadSweepFile, runSweep, validatePlan, type SweepResult } from '../../sweep.js';
+import { InvalidValueError } from '../../core/errors.js';
+import { Progress } from '../../run/progress.js';
+import { checkOutDir, loadSweepFile, runSweep, validatePlan, type SweepResult } from '../../experiments/sweep.js';
 
 interface SweepArgs {
   sweep: string;

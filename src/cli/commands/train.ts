@@ -1,10 +1,10 @@
 /** `gradnoise train CONFIG [--set path=value ...] [--out DIR] [--seed N] [--backend B] [--quiet]` */
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { loadConfig } from '../../config.js';
-import { Progress } from '../../progress.js';
-import { defaultRunName } from '../../run-folder.js';
-import type { RunStatus } from '../../trainer.js';
+import { loadConfig } from '../../config/schema.js';
+import { Progress } from '../../run/progress.js';
+import { defaultRunName } from '../../run/run-folder.js';
+import type { RunStatus } from '../../run/trainer.js';
 
 interface TrainArgs {
   config: string;
@@ -38,7 +38,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
     });
     const runDir = args.out ?? path.join('results', config.run.name ?? defaultRunName(config.env.id, config.agent.algo, config.run.seed));
     // Loaded on demand: tfjs is heavy and `envs` or `--help` do not need it.
-    const { train } = await import('../../trainer.js');
+    const { train } = await import('../../run/trainer.js');
     const summary = await train(config, {
       runDir,
       configDir: path.dirname(path.resolve(args.config)),

@@ -1,0 +1,230 @@
+/**
+ * The run config: one zod schema per section, the single source of truth for types, defaults, help text and errors.
+ * Unknown keys are errors. `parseConfig` validates user input (throwing `ConfigError` with the path and value);
+ * `resolveConfig` fills derived values. Everything past this file takes the frozen, typed `RunConfig`.
+ */
+import fs from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from '../core/errors.js';
+import { wrapperSchema } from '../core/wrappers.js';
+
+const positiveInt = z.number().int().positive();
+const nonNegative = z.number().min(0);
+
+export const envSection = z.strictObject({
+  id: z.string().min(1).describe('registered env id, e.g. CartPole-v1'),
+  module: z.string().optional().describe('path to a user env module (relative to the config file) that exports an env spec'),
+  numEnvs: positiveInt.default(1).describe('parallel copies of the env'),
+  level: z.number().int().min(0).max(4).default(0).describe('difficulty level 0..4 (0 = standard task)'),
+  params: z.record(z.string(), z.union([z.number(), z.boolean()])).default({}).describe('raw env params, applied over the level'),
+  maxEpisodeSteps: positiveInt.optional().describe("time limit override (default: the env's own)"),
+  wrappers: z.array(wrapperSchema).default([]).describe('rewardNoise | rewardScale | obsNoise | stickyActions, innermost first'),
+});
+
+export const networkSection = z.strictObject({
+  hidden: z.array(positiveInt).default([64, 64]).describe('hidden layer sizes'),
+  activation: z.enum(['tanh', 'relu']).default('tanh').describe('hidden-layer activation'),
+  shared: z.boolean().default(false).describe('actor and critic share the hidden trunk'),
+  policyGain: z.number().positive().default(0.01).describe('orthogonal init gain of the policy head'),
+  valueGain: z.number().positive().default(1).describe('orthogonal init gain of the value head'),
+  logStdInit: z.number().default(0).describe('initial log-std of Gaussian policies'),
+});
+
+export const optimizerSection = z.strictObject({
+  type: z.enum(['sgd', 'momentum', 'adam', 'rmsprop']).default('adam').describe('optimizer (a2c defaults to rmsprop)'),
+  momentum: z.number().min(0).max(1).default(0.9).describe('momentum coefficient (momentum)'),
+  beta1: z.number().min(0).max(1).default(0.9).describe('Adam beta1'),
+  beta2: z.number().min(0).max(1).default(0.999).describe('Adam beta2'),
+  decay: z.number().min(0).max(1).default(0.99).describe('RMSProp decay'),
+  eps: z.number().positive().default(1e-5).describe('Adam/RMSProp epsilon'),
+});
+
+const agentCommon = {
+  lr: z.number().min(0).describe('learning rate'),
+  annealLr: z.boolean().default(false).describe('anneal lr linearly to 0 over the run'),
+  numSteps: positiveInt.describe('rollout length per env; batch = numEnvs × numSteps'),
+  gamma: z.number().min(0).max(1).default(0.99).describe('discount factor'),
+  entCoef: nonNegative.default(0).describe('entropy bonus coefficient'),
+  vfCoef: nonNegative.default(0.5).describe('value-loss coefficient'),
+  maxGradNorm: nonNegative.default(0).describe('global gradient-norm clip (0 = off)'),
+  normAdv: z.boolean().default(false).describe('normalize advantages per (mini)batch'),
+  network: networkSection.default(networkSection.parse({})).describe('policy/value networks (below)'),
+  optimizer: optimizerSection.default(optimizerSection.parse({})).describe('optimizer settings (below)'),
+};
+
+export const reinforceSection = z.strictObject({
+  algo: z.literal('reinforce').describe('REINFORCE: Monte-Carlo returns over complete episodes'),
+  ...agentCommon,
+  lr: agentCommon.lr.default(0.01),
+  numSteps: agentCommon.numSteps.default(128),
+  baseline: z.enum(['none', 'mean', 'value']).default('mean').describe('none | running mean return | learned value'),
+});
+
+export const a2cSection = z.strictObject({
+  algo: z.literal('a2c').describe('advantage actor-critic, one gradient step per rollout'),
+  ...agentCommon,
+  lr: agentCommon.lr.default(7e-4),
+  numSteps: agentCommon.numSteps.default(5),
+  gaeLambda: z.number().min(0).max(1).default(1).describe('1 = plain n-step returns'),
+  entCoef: nonNegative.default(0.01).describe('entropy bonus coefficient'),
+  maxGradNorm: nonNegative.default(0.5).describe('global gradient-norm clip (0 = off)'),
+  optimizer: optimizerSection.default(optimizerSection.parse({ type: 'rmsprop' })).describe('optimizer settings (RMSProp by default)'),
+});
+
+export const ppoSection = z.strictObject({
+  algo: z.literal('ppo').describe('PPO with the clipped surrogate (CleanRL semantics)'),
+  ...agentCommon,
+  lr: agentCommon.lr.default(2.5e-4),
+  numSteps: agentCommon.numSteps.default(128),
+  annealLr: z.boolean().default(true).describe('anneal lr linearly to 0 over the run'),
+  gaeLambda: z.number().min(0).max(1).default(0.95).describe('GAE lambda'),
+  updateEpochs: positiveInt.default(4).describe('passes over the rollout per update'),
+  numMinibatches: positiveInt.default(4).describe('minibatches per epoch'),
+  clipCoef: z.number().positive().default(0.2).describe('surrogate clipping range'),
+  clipVloss: z.boolean().default(true).describe('clip the value loss like the surrogate'),
+  entCoef: nonNegative.default(0.01).describe('entropy bonus coefficient'),
+  maxGradNorm: nonNegative.default(0.5).describe('global gradient-norm clip (0 = off)'),
+  normAdv: z.boolean().default(true).describe('normalize advantages per minibatch'),
+  targetKl: z.number().positive().optional().describe('stop the epochs early past this approximate KL'),
+});
+
+export const agentSection = z.discriminatedUnion('algo', [reinforceSection, a2cSection, ppoSection]);
+
+export const monitorSection = z.strictObject({
+  enabled: z.boolean().default(true).describe('measure the gradient noise scale'),
+  every: positiveInt.default(1).describe('measure every N updates'),
+  grouping: z.enum(['sample', 'segment', 'episode', 'microbatch']).default('sample').describe('what counts as one B_small sample'),
+  microBatch: positiveInt.default(8).describe('samples per group when grouping = microbatch'),
+  method: z.enum(['fast', 'fallback']).default('fast').describe('one-pass per-sample norms, or micro-batch autodiff'),
+  emaHorizon: z.number().positive().default(20000).describe('EMA horizon in env steps: a measurement s env steps old has weight exp(-s/horizon)'),
+  window: positiveInt.default(10).describe('measurements per ratio-of-means window'),
+  confidence: z.number().gt(0).lt(1).default(0.95).describe('two-sided confidence of the B_simple intervals; resolved = |G|² significantly > 0 at this level'),
+  perLayer: z.boolean().default(false).describe('also report B_simple per dense layer'),
+  preconditioned: z.boolean().default(false).describe('also report tr(PΣP)/|PG|² with Adam/RMSProp preconditioner P'),
+});
+
+export const runSection = z.strictObject({
+  totalSteps: positiveInt.default(100000).describe('env steps to train for'),
+  seed: z.number().int().min(0).default(1).describe('root seed: fixes env, init, sampling and minibatch order'),
+  logEvery: positiveInt.default(1).describe('write a metrics row every N updates'),
+  backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto').describe('tfjs backend; auto = tensorflow (GPU) if installed, else wasm, else cpu'),
+  name: z.string().optional().describe('run folder name (default env__algo__seed__time)'),
+});
+
+export const configSchema = z.strictObject({
+  env: envSection,
+  agent: agentSection,
+  monitor: monitorSection.default(monitorSection.parse({})),
+  run: runSection.default(runSection.parse({})),
+  meta: z.record(z.string(), z.unknown()).optional().describe("written by gradnoise into a run's config.json (backend, version, start time); ignored on input"),
+});
+
+export type RunConfig = z.infer<typeof configSchema>;
+export type EnvConfig = RunConfig['env'];
+export type AgentConfig = RunConfig['agent'];
+export type PpoConfig = z.infer<typeof ppoSection>;
+export type A2cConfig = z.infer<typeof a2cSection>;
+export type ReinforceConfig = z.infer<typeof reinforceSection>;
+export type NetworkConfig = z.infer<typeof networkSection>;
+export type OptimizerConfig = z.infer<typeof optimizerSection>;
+export type MonitorConfig = RunConfig['monitor'];
+export type RunSection = RunConfig['run'];
+
+/** Validate raw JSON; the first problem becomes a ConfigError naming its path and value. */
+export function parseConfig(raw: unknown): RunConfig {
+  const result = configSchema.safeParse(raw);
+  if (result.success) return deepFreeze(result.data);
+  const issue = result.error.issues[0]!;
+  const path = issue.path.map(String);
+  let message = issue.message;
+  let at = path;
+  if (issue.code === 'unrecognized_keys') {
+    at = [...path, issue.keys[0]!];
+    message = `unknown key '${issue.keys[0]}'`;
+  }
+  throw new ConfigError(at.join('.') || '(config)', valueAt(raw, at), message);
+}
+
+/** Set `path` (dot-separated) to `value` in a plain JSON object, creating objects on the way. */
+export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  if (keys.some((k) => k.length === 0)) throw new ConfigError(path, value, 'malformed config path');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    const next = node[key];
+    if (next === undefined) node[key] = {};
+    else if (typeof next !== 'object' || next === null || Array.isArray(next)) {
+      throw new ConfigError(path, value, `'${key}' is not a section`);
+    }
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]!] = value;
+}
+
+/** `--set path=value`: the value is parsed as JSON when it can be (numbers, booleans, arrays), else kept as a string. */
+export function parseAssignment(assignment: string): { path: string; value: unknown } {
+  const eq = assignment.indexOf('=');
+  if (eq <= 0) throw new ConfigError('--set', assignment, 'expected path=value');
+  const path = assignment.slice(0, eq).trim();
+  const text = assignment.slice(eq + 1);
+  let value: unknown = text;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    // a bare word such as CartPole-v1 stays a string
+  }
+  return { path, value };
+}
+
+function valueAt(raw: unknown, path: readonly string[]): unknown {
+  let node = raw;
+  for (const key of path) {
+    if (node === null || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+export interface ConfigOverrides {
+  /** `path=value` assignments, applied in order. */
+  set?: readonly string[];
+  seed?: number;
+  backend?: string;
+}
+
+/** Read a JSON config file, apply overrides, validate. Errors name the file or config path and the bad value. */
+export function loadConfig(file: string, overrides: ConfigOverrides = {}): RunConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    throw new ConfigError('CONFIG', file, 'cannot read config file');
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError('CONFIG', file, `not valid JSON: ${(error as Error).message}`);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('(config)', raw, 'expected a JSON object');
+  return applyOverrides(raw as Record<string, unknown>, overrides);
+}
+
+export function applyOverrides(raw: Record<string, unknown>, overrides: ConfigOverrides): RunConfig {
+  const copy = structuredClone(raw);
+  for (const assignment of overrides.set ?? []) {
+    const { path: at, value } = parseAssignment(assignment);
+    setPath(copy, at, value);
+  }
+  if (overrides.seed !== undefined) setPath(copy, 'run.seed', overrides.seed);
+  if (overrides.backend !== undefined) setPath(copy, 'run.backend', overrides.backend);
+  return parseConfig(copy);
+}

@@ -1,0 +1,132 @@
+/**
+ * The environment registry: built-ins plus anything registered at run time or loaded from a module path.
+ * `makeEnv` resolves defaults ← level ← explicit params, validates them, builds the vector env and applies wrappers.
+ */
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { builtinEnvs } from '../../envs/index.js';
+import { NUM_LEVELS, type EnvSpec } from '../core/env-spec.js';
+import { ConfigError, InvalidValueError, UnknownIdError } from '../core/errors.js';
+import type { EnvParams, ParamValue, VecEnv } from '../core/vector-env.js';
+import { applyWrappers, type WrapperConfig } from '../core/wrappers.js';
+
+const registry = new Map<string, EnvSpec<EnvParams>>();
+let builtinsLoaded = false;
+
+function ensureBuiltins(): void {
+  if (builtinsLoaded) return;
+  builtinsLoaded = true;
+  for (const spec of builtinEnvs) registerEnv(spec as unknown as EnvSpec<EnvParams>);
+}
+
+const ID_PATTERN = /^[A-Za-z][A-Za-z0-9_.\-/]*-v\d+$/;
+
+/** Add an env. Ids follow `Name-vN`; registering an id twice replaces it only with `{ replace: true }`. */
+export function registerEnv<P extends EnvParams>(spec: EnvSpec<P>, options: { replace?: boolean } = {}): void {
+  ensureBuiltins();
+  if (!ID_PATTERN.test(spec.id)) throw new InvalidValueError('env.id', spec.id, "env ids look like 'Name-vN'");
+  if (registry.has(spec.id) && !options.replace) {
+    throw new InvalidValueError('env.id', spec.id, 'an env with this id is already registered');
+  }
+  if (spec.levels.length !== NUM_LEVELS) {
+    throw new InvalidValueError(`${spec.id}.levels`, spec.levels.length, `expected ${NUM_LEVELS} difficulty levels`);
+  }
+  registry.set(spec.id, spec as unknown as EnvSpec<EnvParams>);
+}
+
+export function envIds(): string[] {
+  ensureBuiltins();
+  return [...registry.keys()];
+}
+
+export function getEnvSpec(id: string, path = 'env.id'): EnvSpec<EnvParams> {
+  ensureBuiltins();
+  const spec = registry.get(id);
+  if (!spec) throw new UnknownIdError('env', path, id, [...registry.keys()]);
+  return spec;
+}
+
+/** Import a user module (path relative to `baseDir`) and register the env spec it exports as default or `env`. */
+export async function loadEnvModule(modulePath: string, baseDir = process.cwd()): Promise<EnvSpec<EnvParams>> {
+  const absolute = path.resolve(baseDir, modulePath);
+  let loaded: Record<string, unknown>;
+  try {
+    loaded = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigError('env.module', modulePath, `cannot load module: ${(error as Error).message}`);
+  }
+  const spec = (loaded.default ?? loaded.env) as EnvSpec<EnvParams> | undefined;
+  if (!spec || typeof spec.create !== 'function' || typeof spec.id !== 'string') {
+    throw new ConfigError('env.module', modulePath, 'module must export an env spec (see defineEnv/defineSimpleEnv) as default or `env`');
+  }
+  registerEnv(spec, { replace: true });
+  return spec;
+}
+
+/** Defaults, then the level's params, then explicit ones; every value checked against its ParamSpec. */
+export function resolveEnvParams(
+  spec: EnvSpec<EnvParams>,
+  level: number,
+  overrides: Record<string, unknown> = {},
+  pathPrefix = 'env',
+): EnvParams {
+  if (!Number.isInteger(level) || level < 0 || level >= NUM_LEVELS) {
+    throw new InvalidValueError(`${pathPrefix}.level`, level, `difficulty level must be an integer 0..${NUM_LEVELS - 1}`);
+  }
+  const names = Object.keys(spec.params);
+  const resolved: EnvParams = {};
+  for (const name of names) resolved[name] = spec.params[name]!.default;
+  Object.assign(resolved, spec.levels[level]);
+  for (const [name, value] of Object.entries(overrides)) {
+    if (!(name in spec.params)) {
+      throw new UnknownIdError(`param of ${spec.id}`, `${pathPrefix}.params.${name}`, name, names);
+    }
+    resolved[name] = value as ParamValue;
+  }
+  for (const name of names) checkParam(spec, name, resolved[name], `${pathPrefix}.params.${name}`);
+  spec.validate?.(resolved);
+  return Object.freeze(resolved);
+}
+
+function checkParam(spec: EnvSpec<EnvParams>, name: string, value: unknown, at: string): void {
+  const param = spec.params[name]!;
+  if (typeof param.default === 'boolean') {
+    if (typeof value !== 'boolean') throw new InvalidValueError(at, value, 'expected true or false');
+    return;
+  }
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new InvalidValueError(at, value, 'expected a finite number');
+  if (param.integer && !Number.isInteger(value)) throw new InvalidValueError(at, value, 'expected an integer');
+  const tooLow = param.min !== undefined && (param.exclusive ? value <= param.min : value < param.min);
+  const tooHigh = param.max !== undefined && (param.exclusive ? value >= param.max : value > param.max);
+  if (tooLow || tooHigh) {
+    const lo = param.min === undefined ? '-inf' : String(param.min);
+    const hi = param.max === undefined ? 'inf' : String(param.max);
+    const [open, close] = param.exclusive ? ['(', ')'] : ['[', ']'];
+    throw new InvalidValueError(at, value, `${name} must lie in ${open}${lo}, ${hi}${close}`);
+  }
+}
+
+export interface MakeEnvOptions {
+  numEnvs?: number;
+  level?: number;
+  params?: Record<string, unknown>;
+  /** Overrides the env's own time limit. */
+  maxEpisodeSteps?: number;
+  wrappers?: readonly WrapperConfig[];
+}
+
+export function makeEnv(id: string, options: MakeEnvOptions = {}): VecEnv {
+  const spec = getEnvSpec(id);
+  const params = resolveEnvParams(spec, options.level ?? 0, options.params ?? {});
+  const numEnvs = options.numEnvs ?? 1;
+  if (!Number.isInteger(numEnvs) || numEnvs < 1) throw new InvalidValueError('env.numEnvs', numEnvs, 'expected a positive integer');
+  const limit = options.maxEpisodeSteps ?? spec.maxEpisodeSteps(params);
+  if (!(limit >= 1)) throw new InvalidValueError('env.maxEpisodeSteps', limit, 'expected a positive number (Infinity allowed)');
+  const env = spec.create(numEnvs, params, limit);
+  return applyWrappers(env, options.wrappers ?? []);
+}
+
+/** The spec's five levels with the full param set each one resolves to. */
+export function describeLevels(spec: EnvSpec<EnvParams>): { level: number; sets: Partial<EnvParams>; params: EnvParams }[] {
+  return spec.levels.map((sets, level) => ({ level, sets: { ...sets } as Partial<EnvParams>, params: { ...resolveEnvParams(spec, level) } }));
+}

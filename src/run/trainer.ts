@@ -1,0 +1,259 @@
+/**
+ * One training run: env + agent + noise monitor, writing the run folder as it goes.
+ *
+ * Order of work per update: collect a rollout → measure gradient noise on it at the current parameters (before the
+ * update, before clipping) → update → append metrics. Input problems surface in `prepareRun`, before anything is
+ * written; once the folder exists every outcome (completed, interrupted, diverged, failed) ends in a `summary.json`.
+ */
+import path from 'node:path';
+import { createAgent } from '../../agents/index.js';
+import type { UpdateStats } from '../../agents/agent.js';
+import { selectBackend, type BackendInfo } from './backend.js';
+import type { RunConfig } from '../config/schema.js';
+import { DivergedError, GradnoiseError } from '../core/errors.js';
+import { NOISE_COLUMNS, NoiseMonitor, type NoiseRow, type NoiseSummary } from '../monitor/monitor.js';
+import type { NoiseComponent } from '../monitor/probe.js';
+import { Progress, type ProgressMode } from './progress.js';
+import { loadEnvModule, makeEnv } from './registry.js';
+import { Rng } from '../core/rng.js';
+import { packageVersion } from '../core/package-root.js';
+import { CsvLog, createRunFolder, writeJsonAtomic } from './run-folder.js';
+import type { VecEnv } from '../core/vector-env.js';
+
+export type RunStatus = 'completed' | 'interrupted' | 'diverged' | 'failed';
+
+export const COMPONENTS: readonly NoiseComponent[] = ['policy', 'value', 'total'];
+
+/** Episodes in the rolling window behind `return_mean` / `length_mean`. */
+export const RETURN_WINDOW = 20;
+
+const STATS_COLUMNS: Record<keyof UpdateStats, string> = {
+  policyLoss: 'policy_loss',
+  valueLoss: 'value_loss',
+  entropy: 'entropy',
+  approxKl: 'approx_kl',
+  clipFrac: 'clip_frac',
+  gradNorm: 'grad_norm',
+  lr: 'lr',
+  explainedVariance: 'explained_variance',
+};
+
+/** Columns whose values depend on wall-clock time; everything else is fixed by config, seed and backend. */
+export const WALL_CLOCK_COLUMNS = ['wall_s', 'sps'] as const;
+
+export function metricsColumns(monitorEnabled: boolean): string[] {
+  const columns = ['update', 'env_steps', 'wall_s', 'sps', 'episodes', 'episodes_update', 'return_mean', 'return_std', 'length_mean'];
+  columns.push(...Object.values(STATS_COLUMNS), 'batch_size');
+  if (monitorEnabled) columns.push(...COMPONENTS.map((c) => `b_simple_${c}`));
+  return columns;
+}
+
+export interface RunSummary {
+  status: RunStatus;
+  error?: string;
+  envId: string;
+  algo: string;
+  seed: number;
+  backend: string;
+  gpu: boolean;
+  updates: number;
+  envSteps: number;
+  episodes: number;
+  wallS: number;
+  returnMean: number | null;
+  returnBest: number | null;
+  noise?: NoiseSummary;
+}
+
+export interface PreparedRun {
+  config: RunConfig;
+  env: VecEnv;
+}
+
+/** Resolve and check everything that can be wrong with the input, writing nothing. */
+export async function prepareRun(config: RunConfig, configDir = process.cwd()): Promise<PreparedRun> {
+  if (config.env.module) await loadEnvModule(config.env.module, configDir);
+  const envOptions = {
+    numEnvs: config.env.numEnvs,
+    level: config.env.level,
+    params: config.env.params,
+    wrappers: config.env.wrappers,
+    ...(config.env.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: config.env.maxEpisodeSteps } : {}),
+  };
+  const env = makeEnv(config.env.id, envOptions);
+  return { config, env };
+}
+
+export interface TrainOptions {
+  /** The run folder; must be new or empty. */
+  runDir: string;
+  /** Folder that relative paths in the config (env.module) are resolved against. */
+  configDir?: string;
+  progress?: ProgressMode;
+  /** Aborting stops the run after the current update with status `interrupted`. */
+  signal?: AbortSignal;
+  /** Listen for SIGINT/SIGTERM (the CLI does; library callers may prefer `signal`). */
+  handleSignals?: boolean;
+}
+
+export async function train(config: RunConfig, options: TrainOptions): Promise<RunSummary> {
+  const { env } = await prepareRun(config, options.configDir);
+  const backend = await selectBackend(config.run.backend);
+  createRunFolder(options.runDir);
+  return runTraining(config, env, backend, options);
+}
+
+async function runTraining(config: RunConfig, env: VecEnv, backend: BackendInfo, options: TrainOptions): Promise<RunSummary> {
+  const startedAt = new Date();
+  const dir = options.runDir;
+  writeJsonAtomic(path.join(dir, 'config.json'), {
+    ...config,
+    meta: {
+      package: 'gradnoise',
+      version: packageVersion(),
+      backend: backend.name,
+      backendRequested: backend.requested,
+      gpu: backend.gpu,
+      tfjs: backend.tfjsVersion,
+      node: process.version,
+      startedAt: startedAt.toISOString(),
+    },
+  });
+  const progress = new Progress(options.progress ?? 'quiet', `${config.env.id} ${config.agent.algo}`);
+  progress.message(`gradnoise: backend ${backend.name}${backend.gpu ? ' (GPU)' : ''}, run folder ${dir}`);
+
+  // Seeding happens here and only here: one root seed, split by component.
+  const root = new Rng(config.run.seed);
+  env.reset(root.split('env').uint32());
+  const agent = createAgent(config.agent, env, root.split('agent'));
+  const monitor = config.monitor.enabled ? new NoiseMonitor(config.monitor, { rng: root.split('monitor'), onWarning: (message) => progress.message(`gradnoise: monitor: ${message}`) }) : null;
+
+  const metrics = new CsvLog(path.join(dir, 'metrics.csv'), metricsColumns(monitor !== null));
+  const noiseLog = monitor ? new CsvLog(path.join(dir, 'noise.csv'), NOISE_COLUMNS) : null;
+
+  let stop: RunStatus | null = null;
+  const requestStop = () => {
+    stop ??= 'interrupted';
+  };
+  options.signal?.addEventListener('abort', requestStop);
+  if (options.handleSignals) {
+    process.on('SIGINT', requestStop);
+    process.on('SIGTERM', requestStop);
+  }
+
+  const recent: number[] = [];
+  const recentLengths: number[] = [];
+  let episodes = 0;
+  let bestReturnMean = -Infinity;
+  let update = 0;
+  let envSteps = 0;
+  let status: RunStatus = 'completed';
+  let errorMessage: string | undefined;
+  const latestB: Partial<Record<NoiseComponent, number>> = {};
+  const t0 = performance.now();
+
+  try {
+    while (envSteps < config.run.totalSteps && stop === null) {
+      const batch = agent.collect();
+      envSteps += agent.stepsPerUpdate;
+      update += 1;
+      const finished = env.drainEpisodes();
+      for (const episode of finished) {
+        recent.push(episode.return);
+        recentLengths.push(episode.length);
+      }
+      episodes += finished.length;
+      if (recent.length > RETURN_WINDOW) recent.splice(0, recent.length - RETURN_WINDOW);
+      if (recentLengths.length > RETURN_WINDOW) recentLengths.splice(0, recentLengths.length - RETURN_WINDOW);
+
+      let noiseRows: NoiseRow[] = [];
+      if (monitor?.shouldMeasure(update)) {
+        // The monitor throws DivergedError itself on a non-finite gradient; a NaN estimate (fewer than two groups) is not one.
+        noiseRows = monitor.measure(agent.noiseProbe(batch), { update, envSteps });
+        for (const row of noiseRows) latestB[row.component] = row.b_simple;
+        if (noiseRows.length > 0) noiseRows = [...noiseRows, ...monitor.layerRows];
+      }
+
+      const stats = agent.learn(batch, Math.min(1, (envSteps - agent.stepsPerUpdate) / config.run.totalSteps));
+      for (const [key, value] of Object.entries(stats)) {
+        if (!Number.isFinite(value)) throw new DivergedError(update, key);
+      }
+
+      const wallS = (performance.now() - t0) / 1000;
+      const returnMean = mean(recent);
+      if (recent.length > 0) bestReturnMean = Math.max(bestReturnMean, returnMean);
+      noiseLog?.append(noiseRows);
+      if ((update - 1) % config.run.logEvery === 0) {
+        const row: Record<string, number | string | null> = {
+          update,
+          env_steps: envSteps,
+          wall_s: wallS,
+          sps: envSteps / wallS,
+          episodes,
+          episodes_update: finished.length,
+          return_mean: recent.length > 0 ? returnMean : null,
+          return_std: recent.length > 0 ? std(recent) : null,
+          length_mean: recentLengths.length > 0 ? mean(recentLengths) : null,
+          batch_size: agent.batchSize(batch),
+        };
+        for (const [key, column] of Object.entries(STATS_COLUMNS)) row[column] = stats[key as keyof UpdateStats];
+        if (monitor) for (const c of COMPONENTS) row[`b_simple_${c}`] = latestB[c] ?? null;
+        metrics.append([row]);
+      }
+      progress.update({
+        envSteps,
+        totalSteps: config.run.totalSteps,
+        update,
+        sps: envSteps / wallS,
+        returnMean,
+        elapsedS: wallS,
+        ...(monitor ? { bSimple: latestB.policy ?? NaN } : {}),
+      });
+      // Yield to the event loop so SIGINT/SIGTERM handlers and abort signals can run between updates.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    if (stop !== null) status = stop;
+  } catch (error) {
+    if (error instanceof DivergedError) status = 'diverged';
+    else status = 'failed';
+    errorMessage = (error as Error).message;
+    if (!(error instanceof GradnoiseError) && status === 'failed') errorMessage = (error as Error).stack ?? errorMessage;
+  } finally {
+    options.signal?.removeEventListener('abort', requestStop);
+    if (options.handleSignals) {
+      process.off('SIGINT', requestStop);
+      process.off('SIGTERM', requestStop);
+    }
+    agent.dispose();
+  }
+
+  const summary: RunSummary = {
+    status,
+    ...(errorMessage !== undefined ? { error: errorMessage } : {}),
+    envId: config.env.id,
+    algo: config.agent.algo,
+    seed: config.run.seed,
+    backend: backend.name,
+    gpu: backend.gpu,
+    updates: update,
+    envSteps,
+    episodes,
+    wallS: (performance.now() - t0) / 1000,
+    returnMean: recent.length > 0 ? mean(recent) : null,
+    returnBest: Number.isFinite(bestReturnMean) ? bestReturnMean : null,
+    ...(monitor ? { noise: monitor.summary() } : {}),
+  };
+  writeJsonAtomic(path.join(dir, 'summary.json'), summary);
+  progress.done();
+  progress.message(`gradnoise: ${status} after ${envSteps} env steps; mean return ${summary.returnMean?.toFixed(1) ?? '-'}`);
+  return summary;
+}
+
+function mean(values: readonly number[]): number {
+  return values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length;
+}
+
+function std(values: readonly number[]): number {
+  const m = mean(values);
+  return Math.sqrt(values.reduce((a, b) => a + (b - m) * (b - m), 0) / values.length);
+}
