@@ -1,6 +1,6 @@
 /**
- * Measuring the critical batch size as pure functions (McCandlish et al. 2018, §2.3 and "How the paper measured
- * B_crit" in GNS.md).
+ * Measuring the critical batch size as pure functions (McCandlish et al. 2018, §2.3; docs/science.md,
+ * "Critical batch size and how to measure it").
  *
  * For one performance target, every (batch size, learning rate) cell holds the seeds' steps S (updates) and samples E
  * (env steps) to first reach the target (∞ when a seed never did). Per cell the median over seeds is taken (∞ sorts

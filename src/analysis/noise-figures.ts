@@ -5,7 +5,7 @@
  * Input is what a run folder holds: per noise measurement the single-measurement unbiased estimates |G|² (`grad_sq`)
  * and tr(Σ) (`trace_sigma`) from noise.csv, and the rolling mean return per update from metrics.csv.
  *
- * Rules (GNS.md: never average a ratio):
+ * Rules (docs/science.md, "Smoothing, windows and intervals": never average a ratio):
  * - Ratio of means: B = mean tr(Σ) / mean |G|² over the chosen measurements, each measurement weighted equally. Its
  *   interval is Fieller's, with the (co)variance of the two means estimated from the spread of the k measurements
  *   (df = k − 1; measurements come from fresh rollouts, so they are independent; a drifting target only widens it).

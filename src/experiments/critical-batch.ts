@@ -1,5 +1,5 @@
 /**
- * Measuring the critical batch size B_crit the way the paper did (GNS.md, "How the paper measured B_crit"), and
+ * Measuring the critical batch size B_crit the way the paper did (docs/science.md, "Critical batch size and how to measure it"), and
  * comparing it with the measured B_simple.
  *
  * Runs: for every batch size B (samples per update, B = numEnvs × numSteps), learning-rate multiplier and seed, one

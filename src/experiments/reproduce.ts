@@ -1,5 +1,5 @@
 /**
- * `gradnoise reproduce`: the paper's headline findings (GNS.md, "Shape of the findings") from ready-made experiments.
+ * `gradnoise reproduce`: the paper's headline findings (docs/science.md, "The findings to reproduce") from ready-made experiments.
  *
  * A preset is plain data, `configs/reproduce/<name>.json`, listing the parts to run; paths are relative to the file:
  *

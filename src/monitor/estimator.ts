@@ -15,14 +15,14 @@
  *
  * Both are exactly unbiased for any group sizes when the groups are independent and samples within a group are
  * i.i.d.; for correlated samples (segments, episodes) tr(Σ) is the effective per-sample noise m·Cov(h_k), the noise a
- * batch made of whole groups sees. With single samples (K = n) these reduce to GNS.md's per-sample formulas, and for
+ * batch made of whole groups sees. With single samples (K = n) these reduce to the per-sample formulas of docs/science.md, and for
  * equal groups to the paper's (B_big|G_big|² − B_small|G_small|²)/(B_big − B_small) etc. (see `twoBatchEstimate`).
  *
  * Uncertainty: a delete-one-group jackknife gives the variances and covariance of the two estimates of ONE
  * measurement (exact leave-one-out recomputation, O(K), needs K ≥ 3). It is conservative: |G|² is a degree-2
  * U-statistic over groups, Var = 4ζ1/K + 2δ2/(K(K−1)) (ζ1 = GᵀΣ_hG, δ2 = tr(Σ_h²), Σ_h the covariance of a group
  * mean), while the jackknife's expectation is 4ζ1/K + 4δ2/(K(K−2)): exact where the linear term dominates, up to 2×
- * the variance where B_simple ≫ n (the regime GNS.md describes). An unbiased correction would need tr(Σ²), i.e.
+ * the variance where B_simple ≫ n (docs/science.md, "Smoothing, windows and intervals"). An unbiased correction would need tr(Σ²), i.e.
  * pairwise products of per-sample gradients, which the one-pass statistics do not give.
  *
  * B_simple = tr(Σ)/|G|² is a ratio whose denominator is often not significantly positive; its interval is Fieller's

@@ -11,7 +11,7 @@
  *   means over the last `window` measurements; both with Fieller intervals at `confidence`, and NaN point values
  *   while |G|² is not significantly > 0 (`resolved` = 0).
  *
- * Default horizon, 20,000 env steps. GNS.md: on CartPole PPO (batch n = 512) B_simple climbs from ~100 to ~2,400,
+ * Default horizon, 20,000 env steps. docs/science.md ("Smoothing, windows and intervals"): on CartPole PPO (batch n = 512) B_simple climbs from ~100 to ~2,400,
  * the single-update |G|² is ≤ 0 half the time, and a 0.9-per-update EMA (a horizon of ~4,900 env steps) still went
  * negative. An EMA over horizon H averages ≈ 2H/n measurements; where B_simple ≫ n the variance of one |G|² estimate
  * is ≈ 2tr(Σ²)/n², so the smoothed |G|² has relative standard error ≈ B_simple/√(r·n·H), r = tr(Σ)²/tr(Σ²) the

@@ -1,8 +1,8 @@
 /**
  * The noise monitor's proof that it is right: on GaussianBandit-v0 with a FROZEN policy (REINFORCE, lr 0, no
  * baseline, no advantage normalisation, no entropy term) the true |G|², tr(Σ) and B_simple = tr(Σ)/|G|² of the
- * policy gradient have a closed form, and the monitor's run-mean figure must cover it. Then two invariances (bsuite,
- * GNS.md): scaling every reward leaves B_simple unchanged, adding reward noise raises it (to the closed form with the
+ * policy gradient have a closed form, and the monitor's run-mean figure must cover it. Then two invariances (bsuite;
+ * docs/science.md): scaling every reward leaves B_simple unchanged, adding reward noise raises it (to the closed form with the
  * extra variance).
  *
  * ## Closed form

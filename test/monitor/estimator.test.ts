@@ -109,7 +109,7 @@ describe('estimateNoise (two-batch estimator, App. A.1)', () => {
     const estimates = Array.from({ length: 3000 }, () => estimateNoise(model.measure(perSample(32), rng)));
     assertUnbiased(estimates.map((e) => e.gradSq), model.gradSq, '|G|²');
     assertUnbiased(estimates.map((e) => e.traceSigma), model.traceSigma, 'tr(Σ)');
-    // B_simple = 150 ≫ n = 32: a good share of single-measurement |G|² estimates are negative, as GNS.md warns.
+    // B_simple = 150 ≫ n = 32: a good share of single-measurement |G|² estimates are negative, as docs/science.md warns.
     assert.ok(estimates.filter((e) => e.gradSq <= 0).length > 300, 'estimates.filter((e) => e.gradSq <= 0).length > 300');
     assert.equal(estimates[0]!.bSmall, 1);
     assert.equal(estimates[0]!.n, 32);
@@ -129,7 +129,7 @@ describe('estimateNoise (two-batch estimator, App. A.1)', () => {
     }
   });
 
-  it('matches the paper formula for equal groups and the per-sample formulas of GNS.md', () => {
+  it('matches the paper formula for equal groups and the per-sample formulas of docs/science.md', () => {
     const rng = new Rng('formula');
     const model = new GradientModel(5, 1, 10, rng);
     const m = 4;

@@ -1,5 +1,5 @@
 /**
- * Growth of the gradient noise scale over a run (GNS.md, "shape of the findings" (1): the noise scale rises by an order
+ * Growth of the gradient noise scale over a run (docs/science.md, "The findings to reproduce" (1): the noise scale rises by an order
  * of magnitude or more as the loss falls). CartPole-v1 PPO with the CleanRL defaults (configs/cartpole-ppo.json, or
  * the same config inline when that file is absent), 200k env steps, seed 1, wasm backend: the policy B_simple at the
  * end of the run must be larger than at the start.
@@ -7,7 +7,7 @@
  * Slow (~40 s on 2 cores): skipped unless GRADNOISE_SLOW=1. GRADNOISE_SEED picks another seed; GRADNOISE_KEEP_RUN=1
  * keeps the run folder (noise.csv, metrics.csv, summary.json) and prints where it is.
  *
- * Where B_simple ≫ the batch (512), a window of 10 measurements often cannot resolve |G|² (GNS.md: the single-update
+ * Where B_simple ≫ the batch (512), a window of 10 measurements often cannot resolve |G|² (docs/science.md: the single-update
  * |G|² estimate is ≤ 0 about half the time late in a run), and the monitor then reports B_simple = NaN with only a
  * lower bound. So "end > start" is checked on the end window's point value when it is resolved and otherwise on its
  * lower bound (B_simple is at least `lo` at the monitor's confidence) — never on NaN. The whole-run ratio of means must
