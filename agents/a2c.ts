@@ -8,7 +8,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { A2cConfig } from '../src/config/schema.js';
 import type { Rng } from '../src/core/rng.js';
-import type { VecEnv } from '../src/core/vector-env.js';
+import type { VectorEnv } from '../src/core/vector-env.js';
 import type { Agent, UpdateStats } from './agent.js';
 import { ActorCritic, PlainForward } from './networks.js';
 import { buildNoiseProbe, type AgentNoiseProbe } from './noise-probe.js';
@@ -40,7 +40,7 @@ export interface A2cAgent extends Agent<A2cBatch> {
   readonly optimizer: FlatOptimizer;
 }
 
-export function createA2cAgent(config: A2cConfig, env: VecEnv, rng: Rng): A2cAgent {
+export function createA2cAgent(config: A2cConfig, env: VectorEnv, rng: Rng): A2cAgent {
   return new A2cAgentImpl(config, env, rng);
 }
 
@@ -65,7 +65,7 @@ class A2cAgentImpl implements A2cAgent {
   private probe: AgentNoiseProbe | null = null;
   private updates = 0;
 
-  constructor(config: A2cConfig, env: VecEnv, rng: Rng) {
+  constructor(config: A2cConfig, env: VectorEnv, rng: Rng) {
     this.config = config;
     this.stepsPerUpdate = env.numEnvs * config.numSteps;
     // Seeding, in one place: each consumer gets its own named stream.

@@ -1,7 +1,7 @@
 /** The agents, and `createAgent`, which picks one from the config's `algo`. */
 import type { AgentConfig } from '../src/config/schema.js';
 import type { Rng } from '../src/core/rng.js';
-import type { VecEnv } from '../src/core/vector-env.js';
+import type { VectorEnv } from '../src/core/vector-env.js';
 import { createA2cAgent } from './a2c.js';
 import type { Agent } from './agent.js';
 import { createPpoAgent } from './ppo.js';
@@ -19,7 +19,7 @@ export type { AgentNoiseProbe, ProbeComponent } from './noise-probe.js';
  * with one unseeded `reset()` to get its first observations. `rng` is the agent's own stream (split inside into
  * `init`, `action`, `minibatch`). The agent's tfjs backend is whatever is active; set it first.
  */
-export function createAgent(config: AgentConfig, env: VecEnv, rng: Rng): Agent {
+export function createAgent(config: AgentConfig, env: VectorEnv, rng: Rng): Agent {
   switch (config.algo) {
     case 'reinforce':
       return createReinforceAgent(config, env, rng) as Agent;

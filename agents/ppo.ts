@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { PpoConfig } from '../src/config/schema.js';
 import type { Rng } from '../src/core/rng.js';
-import type { VecEnv } from '../src/core/vector-env.js';
+import type { VectorEnv } from '../src/core/vector-env.js';
 import type { Agent, UpdateStats } from './agent.js';
 import { ActorCritic, PlainForward } from './networks.js';
 import { buildNoiseProbe, type AgentNoiseProbe } from './noise-probe.js';
@@ -53,7 +53,7 @@ export interface PpoAgent extends Agent<PpoBatch> {
   readonly optimizer: FlatOptimizer;
 }
 
-export function createPpoAgent(config: PpoConfig, env: VecEnv, rng: Rng): PpoAgent {
+export function createPpoAgent(config: PpoConfig, env: VectorEnv, rng: Rng): PpoAgent {
   return new PpoAgentImpl(config, env, rng);
 }
 
@@ -75,7 +75,7 @@ class PpoAgentImpl implements PpoAgent {
   readonly algo = 'ppo' as const;
   readonly stepsPerUpdate: number;
   private readonly config: PpoConfig;
-  private readonly env: VecEnv;
+  private readonly env: VectorEnv;
   readonly net: ActorCritic;
   private readonly forward: PlainForward;
   readonly optimizer: FlatOptimizer;
@@ -84,7 +84,7 @@ class PpoAgentImpl implements PpoAgent {
   private probe: AgentNoiseProbe | null = null;
   private updates = 0;
 
-  constructor(config: PpoConfig, env: VecEnv, rng: Rng) {
+  constructor(config: PpoConfig, env: VectorEnv, rng: Rng) {
     this.config = config;
     this.env = env;
     this.stepsPerUpdate = env.numEnvs * config.numSteps;

@@ -15,7 +15,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ReinforceConfig } from '../src/config/schema.js';
 import type { Rng } from '../src/core/rng.js';
 import { Box } from '../src/core/spaces.js';
-import type { VecEnv } from '../src/core/vector-env.js';
+import type { VectorEnv } from '../src/core/vector-env.js';
 import type { Agent, UpdateStats } from './agent.js';
 import { ActorCritic, PlainForward } from './networks.js';
 import { buildNoiseProbe, type AgentNoiseProbe } from './noise-probe.js';
@@ -56,7 +56,7 @@ export interface ReinforceAgent extends Agent<ReinforceBatch> {
   readonly optimizer: FlatOptimizer;
 }
 
-export function createReinforceAgent(config: ReinforceConfig, env: VecEnv, rng: Rng): ReinforceAgent {
+export function createReinforceAgent(config: ReinforceConfig, env: VectorEnv, rng: Rng): ReinforceAgent {
   return new ReinforceAgentImpl(config, env, rng);
 }
 
@@ -118,7 +118,7 @@ class ReinforceAgentImpl implements ReinforceAgent {
   readonly algo = 'reinforce' as const;
   readonly stepsPerUpdate: number;
   private readonly config: ReinforceConfig;
-  private readonly env: VecEnv;
+  private readonly env: VectorEnv;
   readonly net: ActorCritic;
   private readonly forward: PlainForward;
   readonly optimizer: FlatOptimizer;
@@ -129,7 +129,7 @@ class ReinforceAgentImpl implements ReinforceAgent {
   private probe: AgentNoiseProbe | null = null;
   private updates = 0;
 
-  constructor(config: ReinforceConfig, env: VecEnv, rng: Rng) {
+  constructor(config: ReinforceConfig, env: VectorEnv, rng: Rng) {
     this.config = config;
     this.env = env;
     this.stepsPerUpdate = env.numEnvs * config.numSteps;

@@ -15,7 +15,7 @@ import type { OptimizerConfig } from '../src/config/schema.js';
 import { DivergedError } from '../src/core/errors.js';
 import type { Rng } from '../src/core/rng.js';
 import { Box } from '../src/core/spaces.js';
-import type { VecEnv } from '../src/core/vector-env.js';
+import type { VectorEnv } from '../src/core/vector-env.js';
 import type { ActorCritic, ForwardResult, PlainForward } from './networks.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
@@ -220,7 +220,7 @@ export interface Rollout {
  * ONE batched tfjs forward pass of the critic, which is several times cheaper than a plain-TS critic per env step.
  */
 export class RolloutCollector {
-  private readonly env: VecEnv;
+  private readonly env: VectorEnv;
   private readonly net: ActorCritic;
   private readonly sampler: Sampler;
   private readonly numSteps: number;
@@ -229,7 +229,7 @@ export class RolloutCollector {
   private readonly stepEnvActions: Float32Array;
   private readonly stepLogProbs: Float32Array;
 
-  constructor(env: VecEnv, forward: PlainForward, actionRng: Rng, numSteps: number) {
+  constructor(env: VectorEnv, forward: PlainForward, actionRng: Rng, numSteps: number) {
     this.env = env;
     this.net = forward.net;
     this.numSteps = numSteps;

@@ -16,15 +16,17 @@ export {
   type ErrorCode,
 } from './core/errors.js';
 export {
-  VectorEnv,
+  ArrayEnv,
   hasPhysicalState,
   type EnvParams,
   type EpisodeRecord,
   type ParamValue,
   type PhysicalStateEnv,
   type StepResult,
-  type VecEnv,
-  type VectorEnvOptions,
+  type VectorEnv,
+  type ArrayEnvOptions,
+  /** @deprecated renamed `VectorEnv` (the class that held that name is now `ArrayEnv`). */
+  type VectorEnv as VecEnv,
 } from './core/vector-env.js';
 export { NUM_LEVELS, defineEnv, type EnvSpec, type ParamSpec } from './core/env-spec.js';
 export { defineSimpleEnv, type SimpleEnv, type SimpleEnvDefinition, type SimpleStep } from './core/simple-env.js';

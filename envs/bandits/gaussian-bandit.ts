@@ -23,7 +23,7 @@
 import { defineEnv } from '../../src/core/env-spec.js';
 import { InvalidValueError } from '../../src/core/errors.js';
 import { Box, Discrete } from '../../src/core/spaces.js';
-import { VectorEnv } from '../../src/core/vector-env.js';
+import { ArrayEnv } from '../../src/core/vector-env.js';
 
 export interface GaussianBanditParams {
   [key: string]: number;
@@ -40,7 +40,7 @@ export function banditArmMeans(params: Pick<Readonly<GaussianBanditParams>, 'arm
   return means;
 }
 
-class GaussianBandit extends VectorEnv<GaussianBanditParams> {
+class GaussianBandit extends ArrayEnv<GaussianBanditParams> {
   private readonly means: Float64Array;
 
   constructor(numEnvs: number, params: Readonly<GaussianBanditParams>, maxEpisodeSteps: number) {

@@ -27,7 +27,7 @@
 import { defineEnv } from '../../src/core/env-spec.js';
 import { InvalidValueError } from '../../src/core/errors.js';
 import { Box, Discrete } from '../../src/core/spaces.js';
-import { VectorEnv } from '../../src/core/vector-env.js';
+import { ArrayEnv } from '../../src/core/vector-env.js';
 
 export interface CatchParams {
   [key: string]: number;
@@ -36,7 +36,7 @@ export interface CatchParams {
   ballDrift: number;
 }
 
-class Catch extends VectorEnv<CatchParams> {
+class Catch extends ArrayEnv<CatchParams> {
   private readonly ballX: Int32Array;
   private readonly ballY: Int32Array;
   private readonly paddleX: Int32Array;

@@ -32,7 +32,7 @@
 import { defineEnv } from '../../src/core/env-spec.js';
 import { Rng } from '../../src/core/rng.js';
 import { Box, Discrete } from '../../src/core/spaces.js';
-import { VectorEnv } from '../../src/core/vector-env.js';
+import { ArrayEnv } from '../../src/core/vector-env.js';
 
 export interface DeepSeaParams {
   [key: string]: number;
@@ -54,7 +54,7 @@ export function deepSeaActionMapping(size: number, mappingSeed: number): Uint8Ar
   return mapping;
 }
 
-class DeepSea extends VectorEnv<DeepSeaParams> {
+class DeepSea extends ArrayEnv<DeepSeaParams> {
   private readonly row: Int32Array;
   private readonly column: Int32Array;
   private readonly mapping: Uint8Array;

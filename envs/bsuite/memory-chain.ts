@@ -33,7 +33,7 @@
  */
 import { defineEnv } from '../../src/core/env-spec.js';
 import { Box, Discrete } from '../../src/core/spaces.js';
-import { VectorEnv } from '../../src/core/vector-env.js';
+import { ArrayEnv } from '../../src/core/vector-env.js';
 
 export interface MemoryChainParams {
   [key: string]: number;
@@ -41,7 +41,7 @@ export interface MemoryChainParams {
   numBits: number;
 }
 
-class MemoryChain extends VectorEnv<MemoryChainParams> {
+class MemoryChain extends ArrayEnv<MemoryChainParams> {
   private readonly context: Uint8Array;
   private readonly query: Int32Array;
   private readonly time: Int32Array;

@@ -30,7 +30,7 @@
 import { defineEnv } from '../../src/core/env-spec.js';
 import type { Rng } from '../../src/core/rng.js';
 import { Box, Discrete } from '../../src/core/spaces.js';
-import { VectorEnv } from '../../src/core/vector-env.js';
+import { ArrayEnv } from '../../src/core/vector-env.js';
 
 export interface UmbrellaChainParams {
   [key: string]: number;
@@ -50,7 +50,7 @@ function writeRandomBits(target: Float32Array, from: number, to: number, rng: Rn
   }
 }
 
-class UmbrellaChain extends VectorEnv<UmbrellaChainParams> {
+class UmbrellaChain extends ArrayEnv<UmbrellaChainParams> {
   private readonly needUmbrella: Uint8Array;
   private readonly hasUmbrella: Uint8Array;
   private readonly time: Int32Array;

@@ -3,16 +3,16 @@
  * (settable for side-by-side tests and `envs replay`), and per-step noise drawn into a buffer before the physics loop
  * (a call inside the hot loop slows the noiseless case too).
  */
-import type { EnvParams, PhysicalStateEnv, VectorEnvOptions } from '../../src/core/vector-env.js';
-import { VectorEnv } from '../../src/core/vector-env.js';
+import type { EnvParams, PhysicalStateEnv, ArrayEnvOptions } from '../../src/core/vector-env.js';
+import { ArrayEnv } from '../../src/core/vector-env.js';
 
-export abstract class ClassicControlEnv<P extends EnvParams> extends VectorEnv<P> implements PhysicalStateEnv {
+export abstract class ClassicControlEnv<P extends EnvParams> extends ArrayEnv<P> implements PhysicalStateEnv {
   readonly stateSize: number;
   /** [numEnvs * stateSize] physical state, float64 as in Gymnasium. */
   protected readonly state: Float64Array;
   private noiseBuffer: Float64Array | null = null;
 
-  constructor(options: VectorEnvOptions<P>, stateSize: number) {
+  constructor(options: ArrayEnvOptions<P>, stateSize: number) {
     super(options);
     this.stateSize = stateSize;
     this.state = new Float64Array(options.numEnvs * stateSize);

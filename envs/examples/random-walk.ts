@@ -24,7 +24,7 @@
  * - Version history: v0.
  *
  * The simple API (`defineSimpleEnv`) runs one instance of your class per parallel copy and loops over them. It is the
- * easiest way in, though slower than a struct-of-arrays `VectorEnv` (see `envs/catch.ts`) for large `numEnvs`.
+ * easiest way in, though slower than a struct-of-arrays `ArrayEnv` (see `envs/catch.ts`) for large `numEnvs`.
  */
 
 // Inside this repository we import from `src/`; in your own project import the same names from 'gradnoise'.

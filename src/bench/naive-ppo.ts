@@ -13,7 +13,7 @@ import { orthogonal } from '../../agents/networks.js';
 import type { PpoConfig } from '../config/schema.js';
 import type { Rng } from '../core/rng.js';
 import { Discrete } from '../core/spaces.js';
-import type { VecEnv } from '../core/vector-env.js';
+import type { VectorEnv } from '../core/vector-env.js';
 
 interface Rollout {
   obs: Float32Array;
@@ -38,7 +38,7 @@ export class NaivePpo {
 
   constructor(
     private readonly config: PpoConfig,
-    private readonly env: VecEnv,
+    private readonly env: VectorEnv,
     rng: Rng,
   ) {
     if (!(env.actionSpace instanceof Discrete)) throw new Error('NaivePpo: discrete action spaces only');

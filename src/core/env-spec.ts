@@ -3,7 +3,7 @@
  * levels (0 = the standard task) and a factory. Built-ins live in `envs/`; users write the same thing (see
  * `envs/examples/`) and name the module in their config (`env.module`) or call `registerEnv`.
  */
-import type { EnvParams, ParamValue, VectorEnv } from './vector-env.js';
+import type { EnvParams, ParamValue, ArrayEnv } from './vector-env.js';
 
 export interface ParamSpec {
   default: ParamValue;
@@ -25,10 +25,10 @@ export interface EnvSpec<P extends EnvParams = EnvParams> {
   /** Why higher levels should raise the gradient noise scale. */
   ladder: string;
   maxEpisodeSteps(params: Readonly<P>): number;
-  create(numEnvs: number, params: Readonly<P>, maxEpisodeSteps: number): VectorEnv<P>;
+  create(numEnvs: number, params: Readonly<P>, maxEpisodeSteps: number): ArrayEnv<P>;
   /** Cross-param checks; throw `InvalidValueError` naming `env.params.<name>`. */
   validate?(params: Readonly<P>): void;
-  /** Classic-control envs support `envs replay` (their VectorEnv implements `PhysicalStateEnv`). */
+  /** Classic-control envs support `envs replay` (their ArrayEnv implements `PhysicalStateEnv`). */
   classicControl?: boolean;
 }
 

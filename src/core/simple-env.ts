@@ -1,13 +1,13 @@
 /**
  * The easy path for user-written envs: write one episode's logic as a plain class, and `defineSimpleEnv` vectorizes it
- * (one instance per copy, stepped in a loop) behind the same `VectorEnv` interface the built-ins use.
+ * (one instance per copy, stepped in a loop) behind the same `ArrayEnv` interface the built-ins use.
  * Slower than a hand-written struct-of-arrays env, but nothing else to learn. See `envs/examples/`.
  */
 import type { EnvSpec, ParamSpec } from './env-spec.js';
 import { InvalidValueError } from './errors.js';
 import type { Rng } from './rng.js';
 import type { Box, Space } from './spaces.js';
-import { VectorEnv, type EnvParams } from './vector-env.js';
+import { ArrayEnv, type EnvParams } from './vector-env.js';
 
 export interface SimpleStep {
   obs: ArrayLike<number>;
@@ -35,7 +35,7 @@ export interface SimpleEnvDefinition<P extends EnvParams> {
   validate?(params: Readonly<P>): void;
 }
 
-class SimpleVectorEnv<P extends EnvParams> extends VectorEnv<P> {
+class SimpleVectorEnv<P extends EnvParams> extends ArrayEnv<P> {
   private readonly copies: SimpleEnv[];
   private readonly action: Float32Array;
 

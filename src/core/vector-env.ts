@@ -1,8 +1,9 @@
 /**
  * Vectorized environments with Gymnasium semantics.
  *
- * `numEnvs` copies live in struct-of-arrays typed buffers and advance in one loop per step. The base class owns what
- * every env shares (so subclasses write only physics):
+ * `VectorEnv` is the interface agents, wrappers and the trainer see. `ArrayEnv` is the base class of the built-in
+ * envs: `numEnvs` copies live in struct-of-arrays typed buffers and advance in one loop per step. It owns what every
+ * env shares (so subclasses write only physics):
  * - `terminated` (the task's own end) vs `truncated` (the time limit), never both;
  * - same-step auto-reset: where an episode ended, `obs` already holds the next episode's first observation and
  *   `finalObs` the last observation of the finished one (for bootstrapping truncated episodes);
@@ -36,8 +37,8 @@ export interface EpisodeRecord {
   terminated: boolean;
 }
 
-/** What agents, wrappers and the trainer see. Implemented by `VectorEnv` and by wrappers. */
-export interface VecEnv {
+/** What agents, wrappers and the trainer see. Implemented by `ArrayEnv` and by wrappers. */
+export interface VectorEnv {
   readonly id: string;
   readonly numEnvs: number;
   readonly observationSpace: Box;
@@ -55,7 +56,7 @@ export interface VecEnv {
   drainEpisodes(): EpisodeRecord[];
 }
 
-export interface VectorEnvOptions<P extends EnvParams> {
+export interface ArrayEnvOptions<P extends EnvParams> {
   id: string;
   numEnvs: number;
   params: Readonly<P>;
@@ -64,7 +65,7 @@ export interface VectorEnvOptions<P extends EnvParams> {
   maxEpisodeSteps: number;
 }
 
-export abstract class VectorEnv<P extends EnvParams = EnvParams> implements VecEnv {
+export abstract class ArrayEnv<P extends EnvParams = EnvParams> implements VectorEnv {
   readonly id: string;
   readonly numEnvs: number;
   readonly params: Readonly<P>;
@@ -87,7 +88,7 @@ export abstract class VectorEnv<P extends EnvParams = EnvParams> implements VecE
   protected rng: Rng;
   private started = false;
 
-  constructor(options: VectorEnvOptions<P>) {
+  constructor(options: ArrayEnvOptions<P>) {
     if (!Number.isInteger(options.numEnvs) || options.numEnvs < 1) {
       throw new RangeError(`${options.id}: numEnvs must be a positive integer, got ${options.numEnvs}`);
     }
@@ -225,6 +226,6 @@ export interface PhysicalStateEnv {
   getState(i: number): number[];
 }
 
-export function hasPhysicalState(env: unknown): env is PhysicalStateEnv & VecEnv {
+export function hasPhysicalState(env: unknown): env is PhysicalStateEnv & VectorEnv {
   return typeof (env as Partial<PhysicalStateEnv>).setState === 'function' && typeof (env as Partial<PhysicalStateEnv>).stateSize === 'number';
 }

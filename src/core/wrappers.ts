@@ -8,7 +8,7 @@
  */
 import { z } from 'zod';
 import { Rng } from './rng.js';
-import type { EpisodeRecord, StepResult, VecEnv } from './vector-env.js';
+import type { EpisodeRecord, StepResult, VectorEnv } from './vector-env.js';
 
 export const wrapperSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('rewardNoise'), std: z.number().min(0) }),
@@ -19,12 +19,12 @@ export const wrapperSchema = z.discriminatedUnion('type', [
 
 export type WrapperConfig = z.infer<typeof wrapperSchema>;
 
-abstract class VecEnvWrapper implements VecEnv {
-  protected readonly inner: VecEnv;
+abstract class VecEnvWrapper implements VectorEnv {
+  protected readonly inner: VectorEnv;
   protected rng: Rng;
   private readonly streamName: string;
 
-  constructor(inner: VecEnv, streamName: string) {
+  constructor(inner: VectorEnv, streamName: string) {
     this.inner = inner;
     this.streamName = streamName;
     this.rng = new Rng(`0/${streamName}`);
@@ -66,7 +66,7 @@ abstract class VecEnvWrapper implements VecEnv {
 }
 
 class RewardNoise extends VecEnvWrapper {
-  constructor(inner: VecEnv, private readonly std: number, depth: number) {
+  constructor(inner: VectorEnv, private readonly std: number, depth: number) {
     super(inner, `wrapper${depth}/rewardNoise`);
   }
   override step(actions: ArrayLike<number>): StepResult {
@@ -78,7 +78,7 @@ class RewardNoise extends VecEnvWrapper {
 }
 
 class RewardScale extends VecEnvWrapper {
-  constructor(inner: VecEnv, private readonly scale: number, depth: number) {
+  constructor(inner: VectorEnv, private readonly scale: number, depth: number) {
     super(inner, `wrapper${depth}/rewardScale`);
   }
   override step(actions: ArrayLike<number>): StepResult {
@@ -92,7 +92,7 @@ class RewardScale extends VecEnvWrapper {
 class ObsNoise extends VecEnvWrapper {
   private readonly obs: Float32Array;
   private readonly finalObs: Float32Array;
-  constructor(inner: VecEnv, private readonly std: number, depth: number) {
+  constructor(inner: VectorEnv, private readonly std: number, depth: number) {
     super(inner, `wrapper${depth}/obsNoise`);
     this.obs = new Float32Array(inner.numEnvs * inner.obsSize);
     this.finalObs = new Float32Array(inner.numEnvs * inner.obsSize);
@@ -120,7 +120,7 @@ class StickyActions extends VecEnvWrapper {
   private readonly previous: Float64Array;
   private readonly executed: Float64Array;
   private readonly hasPrevious: Uint8Array;
-  constructor(inner: VecEnv, private readonly prob: number, depth: number) {
+  constructor(inner: VectorEnv, private readonly prob: number, depth: number) {
     super(inner, `wrapper${depth}/stickyActions`);
     this.previous = new Float64Array(inner.numEnvs * inner.actionSize);
     this.executed = new Float64Array(inner.numEnvs * inner.actionSize);
@@ -147,7 +147,7 @@ class StickyActions extends VecEnvWrapper {
 }
 
 /** Wrap `env` with each wrapper in order (the first listed is innermost). */
-export function applyWrappers(env: VecEnv, wrappers: readonly WrapperConfig[]): VecEnv {
+export function applyWrappers(env: VectorEnv, wrappers: readonly WrapperConfig[]): VectorEnv {
   let wrapped = env;
   wrappers.forEach((config, depth) => {
     switch (config.type) {

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { builtinEnvs } from '../../envs/index.js';
 import { NUM_LEVELS, type EnvSpec } from '../core/env-spec.js';
 import { ConfigError, InvalidValueError, UnknownIdError } from '../core/errors.js';
-import type { EnvParams, ParamValue, VecEnv } from '../core/vector-env.js';
+import type { EnvParams, ParamValue, VectorEnv } from '../core/vector-env.js';
 import { applyWrappers, type WrapperConfig } from '../core/wrappers.js';
 
 const registry = new Map<string, EnvSpec<EnvParams>>();
@@ -115,7 +115,7 @@ export interface MakeEnvOptions {
   wrappers?: readonly WrapperConfig[];
 }
 
-export function makeEnv(id: string, options: MakeEnvOptions = {}): VecEnv {
+export function makeEnv(id: string, options: MakeEnvOptions = {}): VectorEnv {
   const spec = getEnvSpec(id);
   const params = resolveEnvParams(spec, options.level ?? 0, options.params ?? {});
   const numEnvs = options.numEnvs ?? 1;

@@ -18,7 +18,7 @@ import { loadEnvModule, makeEnv } from './registry.js';
 import { Rng } from '../core/rng.js';
 import { packageVersion } from '../core/package-root.js';
 import { CsvLog, createRunFolder, writeJsonAtomic } from './run-folder.js';
-import type { VecEnv } from '../core/vector-env.js';
+import type { VectorEnv } from '../core/vector-env.js';
 
 export type RunStatus = 'completed' | 'interrupted' | 'diverged' | 'failed';
 
@@ -67,7 +67,7 @@ export interface RunSummary {
 
 export interface PreparedRun {
   config: RunConfig;
-  env: VecEnv;
+  env: VectorEnv;
 }
 
 /** Resolve and check everything that can be wrong with the input, writing nothing. */
@@ -103,7 +103,7 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<R
   return runTraining(config, env, backend, options);
 }
 
-async function runTraining(config: RunConfig, env: VecEnv, backend: BackendInfo, options: TrainOptions): Promise<RunSummary> {
+async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendInfo, options: TrainOptions): Promise<RunSummary> {
   const startedAt = new Date();
   const dir = options.runDir;
   writeJsonAtomic(path.join(dir, 'config.json'), {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { builtinEnvs } from '../../envs/index.js';
 import { InvalidValueError } from '../../src/core/errors.js';
 import { describeLevels, envIds, loadEnvModule, makeEnv } from '../../src/run/registry.js';
-import type { VecEnv } from '../../src/core/vector-env.js';
+import type { VectorEnv } from '../../src/core/vector-env.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const EXAMPLE = 'envs/examples/random-walk.ts';
@@ -18,7 +18,7 @@ function position(obs: Float32Array, i: number, length: number): number {
 }
 
 /** Step a fixed action sequence; returns everything observed, for determinism checks. */
-function trajectory(env: VecEnv, seed: number, steps: number): number[] {
+function trajectory(env: VectorEnv, seed: number, steps: number): number[] {
   const out: number[] = [];
   out.push(...env.reset(seed));
   for (let s = 0; s < steps; s++) {

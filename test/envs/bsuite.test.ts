@@ -4,7 +4,7 @@ import { deepSeaActionMapping } from '../../envs/bsuite/deep-sea.js';
 import { InvalidValueError } from '../../src/core/errors.js';
 import { describeLevels, envIds, getEnvSpec, makeEnv } from '../../src/run/registry.js';
 import { Rng } from '../../src/core/rng.js';
-import type { VecEnv } from '../../src/core/vector-env.js';
+import type { VectorEnv } from '../../src/core/vector-env.js';
 
 interface Episode {
   env: number;
@@ -22,7 +22,7 @@ interface Episode {
  * episode is ever truncated and that the env's episode statistics agree with the step rewards.
  */
 function runEpisodes(
-  env: VecEnv,
+  env: VectorEnv,
   episodes: number,
   policy: (obs: Float32Array, first: Float32Array, t: number, i: number) => number,
   seed = 0,

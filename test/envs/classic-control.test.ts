@@ -10,7 +10,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Box, Discrete } from '../../src/core/spaces.js';
 import { envIds, getEnvSpec, makeEnv, resolveEnvParams, type MakeEnvOptions } from '../../src/run/registry.js';
-import { hasPhysicalState, type PhysicalStateEnv, type VecEnv } from '../../src/core/vector-env.js';
+import { hasPhysicalState, type PhysicalStateEnv, type VectorEnv } from '../../src/core/vector-env.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const REFERENCE_PATH = path.resolve(repoRoot, 'test/fixtures/reference/classic_control_trajectories.json');
@@ -35,14 +35,14 @@ function relError(actual: number, expected: number): number {
   return Math.abs(actual - expected) / Math.max(Math.abs(expected), ABS_FLOOR);
 }
 
-function makeStateEnv(id: string, options: MakeEnvOptions = {}): VecEnv & PhysicalStateEnv {
+function makeStateEnv(id: string, options: MakeEnvOptions = {}): VectorEnv & PhysicalStateEnv {
   const env = makeEnv(id, options);
   assert.ok(hasPhysicalState(env), `${id} implements PhysicalStateEnv`);
   return env;
 }
 
 /** Step one env with a fixed action until the limit; returns the step index (1-based) where it first ended. */
-function firstEnd(env: VecEnv, action: ArrayLike<number>, maxSteps: number): { step: number; terminated: boolean; truncated: boolean } {
+function firstEnd(env: VectorEnv, action: ArrayLike<number>, maxSteps: number): { step: number; terminated: boolean; truncated: boolean } {
   for (let t = 1; t <= maxSteps; t++) {
     const r = env.step(action);
     if (r.terminated[0] === 1 || r.truncated[0] === 1) return { step: t, terminated: r.terminated[0] === 1, truncated: r.truncated[0] === 1 };

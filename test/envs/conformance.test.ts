@@ -1,5 +1,5 @@
 /**
- * Conformance of every registered env with the VecEnv contract: spaces contain observations, determinism per seed,
+ * Conformance of every registered env with the VectorEnv contract: spaces contain observations, determinism per seed,
  * truncation vs termination, auto-reset keeping the final observation, episode statistics, bad actions rejected.
  */
 import assert from 'node:assert/strict';
@@ -8,11 +8,11 @@ import { InvalidActionError } from '../../src/core/errors.js';
 import { envIds, getEnvSpec, makeEnv } from '../../src/run/registry.js';
 import { Rng } from '../../src/core/rng.js';
 import { Discrete } from '../../src/core/spaces.js';
-import type { VecEnv } from '../../src/core/vector-env.js';
+import type { VectorEnv } from '../../src/core/vector-env.js';
 
 const NUM_ENVS = 3;
 
-function randomActions(env: VecEnv, rng: Rng): number[] {
+function randomActions(env: VectorEnv, rng: Rng): number[] {
   const out: number[] = [];
   for (let i = 0; i < env.numEnvs; i++) {
     const sample = env.actionSpace.sample(rng);
@@ -22,7 +22,7 @@ function randomActions(env: VecEnv, rng: Rng): number[] {
   return out;
 }
 
-function rollout(env: VecEnv, seed: number, steps: number): number[][] {
+function rollout(env: VectorEnv, seed: number, steps: number): number[][] {
   const rng = new Rng(`actions/${seed}`);
   const trace: number[][] = [Array.from(env.reset(seed))];
   for (let t = 0; t < steps; t++) {
