@@ -8,6 +8,7 @@
  *   recover per-sample gradients (x_iᵀδ_i with δ = ∂loss/∂tap).
  * - `PlainForward` is plain TypeScript arithmetic (float64) over a copy of the weights read back once per update.
  *   Agents act with it, so the rollout makes no tfjs call per env step. Tests hold it equal to the tfjs pass (1e-5).
+ *   Where the tfjs pass is faster (many rows on wasm: `tfjsForwardFaster`) acting and batched values use tfjs.
  *
  * Initialisation follows CleanRL: orthogonal weights (gain √2 on hidden layers, `policyGain` on the policy head,
  * `valueGain` on the value head), zero biases, log-std = `logStdInit`; all drawn from the `init` stream we are handed.
@@ -411,6 +412,42 @@ export class PlainForward {
       input = target;
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Which forward pass, per backend. Measured with `gradnoise bench ops` (critic of the cartpole-ppo 64-64 net, tfjs
+// forward plus its read back against PlainForward; README, "Benchmarks"): on wasm tfjs is faster from about 32 rows
+// (64 rows 0.28 vs 1.1 ms, 512 rows 0.9 vs 26 ms); on cpu and on WebGPU's software adapter (llvmpipe) PlainForward is
+// faster at every size up to 16384 rows (about 2× and 3-70×). tensorflow (tfjs-node) could not be measured; its
+// per-op cost is below wasm's, so wasm's threshold is kept. A real WebGPU adapter could not be measured either:
+// PlainForward is kept (at rollout sizes the difference is small next to an update's thousands of kernels).
+// The choice depends only on the backend and the row count, so a seed still fixes a run on a backend.
+
+const TFJS_FORWARD_FROM_ROWS: Readonly<Record<string, number>> = { wasm: 64, tensorflow: 64 };
+
+/** Whether the tfjs forward pass beats PlainForward for `rows` rows on the active backend. */
+export function tfjsForwardFaster(rows: number): boolean {
+  return rows >= (TFJS_FORWARD_FROM_ROWS[tf.getBackend()] ?? Infinity);
+}
+
+/** Policy outputs (logits or means) of `n` observations into `out`, by the faster pass on this backend. */
+export function policyOutputs(forward: PlainForward, obs: ArrayLike<number>, n: number, out: Float64Array): void {
+  if (!tfjsForwardFaster(n)) {
+    forward.policy(obs, n, out);
+    return;
+  }
+  const net = forward.net;
+  const values = tf.tidy(() => net.forward(tf.tensor2d(obs instanceof Float32Array ? obs.subarray(0, n * net.obsSize) : Float32Array.from({ length: n * net.obsSize }, (_, i) => obs[i]!), [n, net.obsSize]), undefined, 'policy').policy!.dataSync());
+  out.set(values.subarray(0, n * net.actionDim));
+}
+
+/** V(s) of `n` observations, by the faster pass on this backend. */
+export function batchValues(forward: PlainForward, obs: Float32Array, n: number): Float32Array {
+  const net = forward.net;
+  if (tfjsForwardFaster(n)) return tf.tidy(() => net.forward(tf.tensor2d(obs, [n, net.obsSize]), undefined, 'value').value!.dataSync() as Float32Array);
+  const values = new Float64Array(n);
+  forward.value(obs, n, values);
+  return Float32Array.from(values);
 }
 
 /** y = act(x W + b) for n rows; W is stored transposed ([out, in]) so each output is one contiguous dot product. */

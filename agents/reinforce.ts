@@ -17,11 +17,10 @@ import type { Rng } from '../src/core/rng.js';
 import { Box } from '../src/core/spaces.js';
 import type { VectorEnv } from '../src/core/vector-env.js';
 import type { Agent, UpdateStats } from './agent.js';
-import { ActorCritic, PlainForward } from './networks.js';
+import { ActorCritic, batchValues, PlainForward } from './networks.js';
 import { buildNoiseProbe, type AgentNoiseProbe } from './noise-probe.js';
 import {
   annealedLr,
-  criticValues,
   discountedReturns,
   emptySamples,
   explainedVariance,
@@ -265,7 +264,7 @@ class ReinforceAgentImpl implements ReinforceAgent {
 
     const baselines = new Float32Array(n);
     if (config.baseline === 'value' && n > 0) {
-      const values = criticValues(this.net, samples.obs, n);
+      const values = batchValues(this.forward, samples.obs, n);
       baselines.set(values);
       samples.oldValues.set(values);
     } else if (config.baseline === 'mean' && n > 0) {

@@ -16,7 +16,7 @@ import { DivergedError } from '../src/core/errors.js';
 import type { Rng } from '../src/core/rng.js';
 import { Box } from '../src/core/spaces.js';
 import type { VectorEnv } from '../src/core/vector-env.js';
-import type { ActorCritic, ForwardResult, PlainForward } from './networks.js';
+import { batchValues, policyOutputs, type ActorCritic, type ForwardResult, type PlainForward } from './networks.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -117,7 +117,7 @@ export function explainedVariance(predicted: ArrayLike<number>, target: ArrayLik
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Acting (plain TypeScript over PlainForward: no tfjs call per env step).
+// Acting (plain TypeScript over PlainForward, no tfjs call per env step, where that is faster: `policyOutputs`).
 
 /** Samples actions for a batch of observations from the plain-TS policy and reports their log-probabilities. */
 export class Sampler {
@@ -145,7 +145,7 @@ export class Sampler {
   act(obs: ArrayLike<number>, n: number, actions: Float32Array, envActions: Float32Array, logProbs: Float32Array): void {
     const dim = this.net.actionDim;
     if (this.policyOut.length < n * dim) this.policyOut = new Float64Array(n * dim);
-    this.forward.policy(obs, n, this.policyOut);
+    policyOutputs(this.forward, obs, n, this.policyOut);
     const out = this.policyOut;
     if (this.net.kind === 'categorical') {
       for (let i = 0; i < n; i++) {
@@ -215,13 +215,14 @@ export interface Rollout {
  * Steps the env with the current policy, numSteps per env, for A2C and PPO, keeping the current observation between
  * rollouts. It starts with `env.reset()` WITHOUT a seed: whoever made the env seeds it (the trainer calls
  * `env.reset(seed)` before creating the agent) and the env's stream simply continues.
- * Actions come from the plain-TS policy, step by step; the values GAE needs (V of every observation, of the final
- * observations of truncated episodes and of the observations after the last step) are computed after the rollout in
- * ONE batched tfjs forward pass of the critic, which is several times cheaper than a plain-TS critic per env step.
+ * Actions come from the plain-TS policy (tfjs for many envs on wasm: `policyOutputs`), step by step; the values GAE
+ * needs (V of every observation, of the final observations of truncated episodes and of the observations after the
+ * last step) are computed after the rollout in ONE batched pass of the critic (`batchValues`: tfjs on wasm, where
+ * that is several times cheaper than a plain-TS critic per env step; PlainForward where it is faster).
  */
 export class RolloutCollector {
   private readonly env: VectorEnv;
-  private readonly net: ActorCritic;
+  private readonly forward: PlainForward;
   private readonly sampler: Sampler;
   private readonly numSteps: number;
   private readonly obs: Float32Array;
@@ -231,7 +232,7 @@ export class RolloutCollector {
 
   constructor(env: VectorEnv, forward: PlainForward, actionRng: Rng, numSteps: number) {
     this.env = env;
-    this.net = forward.net;
+    this.forward = forward;
     this.numSteps = numSteps;
     this.sampler = new Sampler(forward, actionRng, env.actionSpace instanceof Box ? env.actionSpace : null);
     this.obs = Float32Array.from(env.reset());
@@ -300,17 +301,12 @@ export class RolloutCollector {
     rows.set(r.obs);
     finalObs.forEach((o, k) => rows.set(o, (N + k) * obsSize));
     rows.set(this.obs, (N + truncatedAt.length) * obsSize);
-    const values = criticValues(this.net, rows, rows.length / obsSize);
+    const values = batchValues(this.forward, rows, rows.length / obsSize);
     r.values.set(values.subarray(0, N));
     truncatedAt.forEach((i, k) => (r.finalValues[i] = values[N + k]!));
     r.lastValues.set(values.subarray(N + truncatedAt.length));
     return r;
   }
-}
-
-/** V(s) of `n` observations in one tfjs forward pass. */
-export function criticValues(net: ActorCritic, obs: Float32Array, n: number): Float32Array {
-  return tf.tidy(() => net.forward(tf.tensor2d(obs, [n, net.obsSize]), undefined, 'value').value!.dataSync() as Float32Array);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
