@@ -10,8 +10,9 @@
  *
  * Crossover. An update costs about K·c + F·B/R on a backend with per-op cost c and matMul rate R (K kernels and
  * F FLOPs per sample, both fixed by the config, B the batch), plus r sync reads of latency ℓ. A GPU backend g beats
- * the reference r (wasm, else cpu) from B* = (K·(c_g − c_r) + r·(ℓ_g − ℓ_r)) / (F·(1/R_r − 1/R_g)) on; never when
- * R_g ≤ R_r. Both K and B scale with the number of minibatches alike, so B* is per update at the config's settings.
+ * the reference (wasm, else cpu) from B* = (K·(c_g − c_ref) + r·(ℓ_g − ℓ_ref)) / (F·(1/R_ref − 1/R_g)) on; never
+ * when R_g ≤ R_ref. c and R are taken per CPU second (see costsOf). K is per update at the config's minibatch
+ * settings; F·B counts every epoch's passes, so B* is the rollout batch (numEnvs × numSteps).
  */
 import * as tf from '@tensorflow/tfjs';
 import { createAgent } from '../../agents/index.js';
@@ -43,6 +44,8 @@ export interface MatMulFigure {
   n: number;
   ms: number;
   gflops: number;
+  /** GFLOP per process CPU second (all threads): what the rate would be on an otherwise idle machine. */
+  cpuGflops: number;
 }
 
 export interface ForwardFigure {
@@ -63,8 +66,9 @@ export interface OpsRow {
   /** Wall ms of one small op and its read back. */
   readMs: number;
   matMul: MatMulFigure[];
-  /** matMul GFLOP/s at the dense shape of the cartpole-ppo net: [512, 64] × [64, 64]. */
+  /** matMul GFLOP/s (wall and per CPU second) at the dense shape of the cartpole-ppo net: [512, 64] × [64, 64]. */
   denseGflops: number;
+  denseCpuGflops: number;
   forward: ForwardFigure[];
 }
 
@@ -132,8 +136,8 @@ function dispatchCost(chain: number, repeats: number) {
   return { dispatchMs: Math.max(0, many.wall - one.wall) / chain, dispatchCpuMs: Math.max(0, many.cpu - one.cpu) / chain, readMs: one.wall };
 }
 
-/** ms per matMul of [m, k] × [k, n], `reps` sized to ~0.3 s from a first timing. */
-function matMulMs(m: number, k: number, n: number): number {
+/** Wall and CPU ms per matMul of [m, k] × [k, n], `reps` sized to ~0.3 s from a first timing. */
+function matMulMs(m: number, k: number, n: number): { ms: number; cpuMs: number } {
   const a = tf.randomNormal([m, k]);
   const b = tf.randomNormal([k, n]);
   const once = () => tf.tidy(() => tf.matMul(a, b).dataSync());
@@ -142,6 +146,7 @@ function matMulMs(m: number, k: number, n: number): number {
   once();
   const estimate = Math.max(1e-3, performance.now() - t0);
   const reps = Math.max(1, Math.min(50, Math.ceil(300 / estimate)));
+  const cpu0 = process.cpuUsage();
   const t1 = performance.now();
   tf.tidy(() => {
     let last: tf.Tensor | null = null;
@@ -149,8 +154,9 @@ function matMulMs(m: number, k: number, n: number): number {
     last!.dataSync();
   });
   const ms = (performance.now() - t1) / reps;
+  const used = process.cpuUsage(cpu0);
   tf.dispose([a, b]);
-  return ms;
+  return { ms, cpuMs: (used.user + used.system) / 1000 / reps };
 }
 
 /** The cartpole-ppo actor-critic (separate 64-64 tanh nets), made on the active backend. */
@@ -235,19 +241,35 @@ async function countKernels(fn: () => void): Promise<{ kernels: number; reads: n
   }
 }
 
-function crossoverFor(gpu: OpsRow, reference: OpsRow, profile: UpdateProfile, perOp: { dispatchMs: number; readMs: number; gflops: number; basis: string }): Crossover {
+/** What the crossover needs from a backend: ms per op, ms per read, matMul GFLOP/s. */
+interface Costs {
+  opMs: number;
+  readMs: number;
+  gflops: number;
+}
+
+/**
+ * Per-op costs and rates per CPU second, not per wall second: on a shared machine the wall figures measure the share
+ * of the machine a process got as much as the work, and the CPU figures are what an idle machine would show.
+ */
+function costsOf(row: OpsRow): Costs {
+  return { opMs: row.dispatchCpuMs, readMs: row.readMs, gflops: Math.max(row.denseCpuGflops, ...row.matMul.map((m) => m.cpuGflops)) };
+}
+
+function crossoverFor(backend: ConcreteBackend, gpu: Costs, referenceRow: OpsRow, profile: UpdateProfile, basis: string): Crossover {
+  const reference = { ...costsOf(referenceRow), gflops: referenceRow.denseCpuGflops };
   const solve = (kernels: number, reads: number, flopsPerSample: number): number | null => {
-    const fixed = kernels * (perOp.dispatchMs - reference.dispatchMs) + reads * (perOp.readMs - reference.readMs);
-    const perSample = flopsPerSample * (1 / (reference.denseGflops * 1e6) - 1 / (perOp.gflops * 1e6));
+    const fixed = kernels * (gpu.opMs - reference.opMs) + reads * (gpu.readMs - reference.readMs);
+    const perSample = flopsPerSample * (1 / (reference.gflops * 1e6) - 1 / (gpu.gflops * 1e6));
     if (perSample <= 0) return null;
     return Math.max(0, Math.ceil(fixed / perSample));
   };
   return {
-    backend: gpu.backend,
-    reference: reference.backend,
+    backend,
+    reference: referenceRow.backend,
     batchOff: solve(profile.learnKernels, profile.learnReads, profile.learnFlopsPerSample),
     batchOn: solve(profile.learnKernels + profile.measureKernels, profile.learnReads + profile.measureReads, profile.learnFlopsPerSample + profile.measureFlopsPerSample),
-    basis: perOp.basis,
+    basis,
   };
 }
 
@@ -275,15 +297,16 @@ export async function runOpsBench(options: OpsBenchOptions = {}): Promise<OpsBen
     }
     const d = dispatchCost(chain, repeats);
     const matMul = (options.matMulSizes ?? [64, 256, 512]).map((n) => {
-      const ms = matMulMs(n, n, n);
-      return { n, ms, gflops: (2 * n ** 3) / (ms * 1e6) };
+      const t = matMulMs(n, n, n);
+      return { n, ms: t.ms, gflops: (2 * n ** 3) / (t.ms * 1e6), cpuGflops: (2 * n ** 3) / (t.cpuMs * 1e6) };
     });
-    const denseMs = matMulMs(512, hidden[0] ?? 64, hidden[0] ?? 64);
+    const width = hidden[0] ?? 64;
+    const dense = matMulMs(512, width, width);
     const net = benchNet(hidden);
     const forward = forwardFigures(net, options.forwardRows ?? [4, 512, 16384], repeats);
     net.dispose();
-    const width = hidden[0] ?? 64;
-    const row: OpsRow = { backend, adapter: ok.adapter ?? null, ...d, matMul, denseGflops: (2 * 512 * width * width) / (denseMs * 1e6), forward };
+    const denseFlops = 2 * 512 * width * width;
+    const row: OpsRow = { backend, adapter: ok.adapter ?? null, ...d, matMul, denseGflops: denseFlops / (dense.ms * 1e6), denseCpuGflops: denseFlops / (dense.cpuMs * 1e6), forward };
     rows.push(row);
     log(`${backend}: ${(row.dispatchMs * 1000).toFixed(0)} µs per op, read ${row.readMs.toFixed(2)} ms, matMul ${matMul.map((m) => `${m.n}: ${m.gflops.toFixed(2)}`).join(', ')} GFLOP/s`);
   }
@@ -295,14 +318,13 @@ export async function runOpsBench(options: OpsBenchOptions = {}): Promise<OpsBen
     const reference = rows.find((r) => r.backend === 'wasm') ?? rows.find((r) => r.backend === 'cpu');
     if (reference) {
       for (const gpu of rows.filter((r) => r.backend === 'webgpu' || r.backend === 'tensorflow')) {
-        const best = Math.max(gpu.denseGflops, ...gpu.matMul.map((m) => m.gflops));
-        crossover.push(crossoverFor(gpu, reference, profile, { dispatchMs: gpu.dispatchMs, readMs: gpu.readMs, gflops: best, basis: `measured on ${gpu.adapter ? gpu.adapter.device || gpu.adapter.description : gpu.backend}` }));
+        crossover.push(crossoverFor(gpu.backend, costsOf(gpu), reference, profile, `measured: ${gpu.adapter ? gpu.adapter.device || gpu.adapter.description : gpu.backend}`));
       }
       if (nullDispatch) {
         // A real GPU: per-op cost and read latency no lower than the host's (null backend), matMul rate far above the
         // reference's (taken as unbounded): the estimate is then a lower bound.
-        const host: OpsRow = { backend: 'webgpu', adapter: null, ...nullDispatch, matMul: [], denseGflops: Infinity, forward: [] };
-        crossover.push(crossoverFor(host, reference, profile, { ...nullDispatch, gflops: Infinity, basis: 'any GPU: per-op cost and read latency = Dawn null-backend host cost, unbounded matMul rate (a lower bound)' }));
+        const host = { opMs: nullDispatch.dispatchCpuMs, readMs: nullDispatch.readMs, gflops: Infinity };
+        crossover.push(crossoverFor('webgpu', host, reference, profile, 'any GPU: per-op cost and read latency of Dawn\'s null backend (host only), unbounded matMul rate; a lower bound'));
       }
     }
   }

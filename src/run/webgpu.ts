@@ -71,6 +71,7 @@ interface GpuBufferLike {
 
 interface GpuDeviceLike {
   destroy(): void;
+  addEventListener(type: 'uncapturederror', listener: (event: { error?: { message?: string } }) => void): void;
 }
 
 interface GpuAdapterLike {
@@ -160,6 +161,16 @@ const MAP_READ = 0x0001;
 const COPY_DST = 0x0008;
 const MAP_MODE_READ = 0x0001;
 
+/**
+ * The first error the device reported (a shader or pipeline WebGPU refused, a limit exceeded). tfjs does not check
+ * for them, and a refused pipeline leaves its output unwritten, so every later read fails instead of returning it.
+ */
+let deviceError: string | null = null;
+
+function checkDeviceError(): void {
+  if (deviceError !== null) throw new GradnoiseError('runtime', `webgpu: the GPU device reported an error, so results cannot be trusted: ${deviceError}`);
+}
+
 /** tfjs-webgpu's backend with a readSync that works in Node. */
 function syncReadingBackend(Base: WebGpuBackendClass): WebGpuBackendClass {
   return class extends (Base as unknown as new (...args: unknown[]) => WebGpuBackendLike) {
@@ -168,6 +179,7 @@ function syncReadingBackend(Base: WebGpuBackendClass): WebGpuBackendClass {
       // Values already on the CPU, strings and complex tensors: the stock path handles them without a GPU read.
       if (data.values != null || data.dtype === 'string' || data.dtype === 'complex64') return super.readSync(dataId);
       const bytes = readBufferSync(this, data.resource);
+      checkDeviceError();
       const values = tf.util.convertBackendValuesAndArrayBuffer(bytes, data.dtype as tf.DataType);
       data.values = values;
       return values;
@@ -350,13 +362,34 @@ async function findAdapter(s: WebGpuState, options: WebGpuOptions): Promise<Foun
 // ---------------------------------------------------------------------------------------------------------------
 // Registering the tfjs backend.
 
-/** tfjs-webgpu asks for the adapter's own limits where they exceed WebGPU's defaults; the same here. */
-const LIMITS = ['maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup'];
+/** tfjs-webgpu asks for these of the adapter's own limits; a device made with them alone is the fallback. */
+const TFJS_LIMITS = ['maxComputeWorkgroupStorageSize', 'maxComputeWorkgroupsPerDimension', 'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupSizeX', 'maxComputeInvocationsPerWorkgroup'];
+
+/** The adapter's own value of every limit (or of `names`): requesting what the adapter reports is always valid. */
+function adapterLimits(adapter: GpuAdapterLike, names?: readonly string[]): Record<string, number> {
+  const limits: Record<string, number> = {};
+  const all: string[] = [];
+  for (const name in adapter.limits) all.push(name);
+  for (const name of names ?? all) {
+    const value = adapter.limits[name];
+    if (typeof value === 'number') limits[name] = value;
+  }
+  return limits;
+}
 
 async function registerTfjsBackend(found: Found): Promise<GpuDeviceLike> {
-  const requiredLimits: Record<string, number> = {};
-  for (const name of LIMITS) if (typeof found.adapter.limits[name] === 'number') requiredLimits[name] = found.adapter.limits[name]!;
-  const device = await found.adapter.requestDevice({ requiredLimits });
+  // All of the adapter's limits, not WebGPU's defaults: tfjs's addN binds one storage buffer per input, and the default
+  // of 8 per shader stage is too few for a sum over a network's gradients (12 on the cartpole-ppo nets).
+  let device: GpuDeviceLike;
+  try {
+    device = await found.adapter.requestDevice({ requiredLimits: adapterLimits(found.adapter) });
+  } catch {
+    device = await found.adapter.requestDevice({ requiredLimits: adapterLimits(found.adapter, TFJS_LIMITS) });
+  }
+  deviceError = null;
+  device.addEventListener('uncapturederror', (event) => {
+    deviceError ??= (event.error?.message ?? 'unknown error').split('\n')[0]!;
+  });
   // tfjs-webgpu checks navigator.gpu when it is imported (to register its own factory) and when a backend is made.
   const nav = ((globalThis as { navigator?: object }).navigator ??= {}) as Record<string, unknown>;
   Object.defineProperty(nav, 'gpu', { value: found.gpu, configurable: true, writable: true });
@@ -390,7 +423,7 @@ export async function loadWebGpu(options: WebGpuOptions): Promise<WebGpuLoad> {
     try {
       device = await registerTfjsBackend(found);
       if (!(await tf.setBackend('webgpu'))) throw new Error('tfjs could not initialise the webgpu backend');
-      const problem = selfCheck();
+      const problem = selfCheck() ?? deviceError;
       if (problem) throw new Error(problem);
     } catch (error) {
       if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');

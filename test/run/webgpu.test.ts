@@ -238,3 +238,17 @@ describe('webgpu backend agrees with cpu', { skip }, () => {
     assert.equal(typeof meta.adapter.device, 'string');
   });
 });
+
+// Last: the device error it provokes is sticky for the process, as it should be.
+describe('webgpu device errors', { skip }, () => {
+  it('a sum over 12 tensors works (the adapter\'s limits are requested), and what WebGPU refuses fails loudly', async () => {
+    await use('webgpu');
+    const twelve = Array.from({ length: 12 }, (_, i) => tf.fill([3], i + 1));
+    assert.deepEqual(Array.from(tf.addN(twelve).dataSync()), [78, 78, 78]);
+    // One storage buffer per input and one for the output: more than any adapter's per-stage limit here.
+    const many = Array.from({ length: 40 }, (_, i) => tf.fill([3], i + 1));
+    assert.throws(() => tf.addN(many).dataSync(), /webgpu: the GPU device reported an error/);
+    tf.dispose([...twelve, ...many]);
+    await tf.setBackend('cpu');
+  });
+});

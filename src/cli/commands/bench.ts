@@ -17,6 +17,7 @@ interface BenchArgs {
   seconds: number;
   solve: boolean;
   updates?: number;
+  warmup?: number;
   backends?: string;
   webgpuSoftware: boolean;
 }
@@ -110,13 +111,14 @@ function printUsed(used: readonly BackendUsed[], log: (line: string) => void): v
 
 function printOps(r: OpsBenchResult, log: (line: string) => void): void {
   log('');
-  log('bench ops: one small op (64×64 add, in a chain), a read back, matMul GFLOP/s, critic forward tfjs vs plain TS');
+  log('bench ops: one small op (64×64 add, in a chain), a read back, matMul GFLOP/s (per wall / per CPU second), critic forward tfjs vs plain TS');
   const sizes = r.rows[0]?.matMul.map((m) => m.n) ?? [];
-  log(`backend   µs/op   cpu µs/op   read ms   ${sizes.map((n) => `matMul ${n}`.padStart(10)).join(' ')}   dense 512×64·64`);
+  log(`backend   µs/op   cpu µs/op   read ms   ${sizes.map((n) => `matMul ${n}`.padStart(13)).join(' ')}   dense 512×64·64`);
+  const rate = (wall: number, cpu: number) => `${fixed(wall, 2)}/${fixed(cpu, 2)}`;
   for (const row of r.rows) {
     log(
       `${row.backend.padEnd(9)} ${fixed(row.dispatchMs * 1000, 0).padStart(5)}   ${fixed(row.dispatchCpuMs * 1000, 0).padStart(9)}   ${fixed(row.readMs, 2).padStart(7)}   ` +
-        `${row.matMul.map((m) => fixed(m.gflops, 2).padStart(10)).join(' ')}   ${fixed(row.denseGflops, 2).padStart(15)}`,
+        `${row.matMul.map((m) => rate(m.gflops, m.cpuGflops).padStart(13)).join(' ')}   ${rate(row.denseGflops, row.denseCpuGflops).padStart(15)}`,
     );
   }
   if (r.nullDispatch) log(`Dawn null backend (host only, nothing executes): ${fixed(r.nullDispatch.dispatchMs * 1000, 0)} µs/op, ${fixed(r.nullDispatch.dispatchCpuMs * 1000, 0)} cpu µs/op, read ${fixed(r.nullDispatch.readMs, 2)} ms`);
@@ -159,6 +161,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('seconds', { type: 'number', default: 0.5, describe: 'envs: measuring time per env case' })
       .option('solve', { type: 'boolean', default: true, describe: 'train: also time a wasm run to mean return 475 (--no-solve skips it, ~1-2 min)' })
       .option('updates', { type: 'number', describe: 'train/monitor: measured updates per figure (default 16 train; monitor 12 wasm, 4 cpu)' })
+      .option('warmup', { type: 'number', describe: 'train/monitor: untimed updates before each figure (default 30 train; monitor 20, 5 on cpu)' })
       .option('backends', {
         type: 'string',
         alias: 'backend',
@@ -167,6 +170,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .option('webgpu-software', { type: 'boolean', default: false, describe: 'webgpu may use a software adapter (llvmpipe), as run.webgpuSoftware / GRADNOISE_WEBGPU_SOFTWARE=1' })
       .check((a) => {
         if (a.updates !== undefined && !(Number.isInteger(a.updates) && a.updates >= 1)) throw new Error(`--updates must be a positive integer, got ${a.updates}`);
+        if (a.warmup !== undefined && !(Number.isInteger(a.warmup) && a.warmup >= 0)) throw new Error(`--warmup must be a non-negative integer, got ${a.warmup}`);
         if (!(Number.isFinite(a.seconds) && a.seconds > 0)) throw new Error(`--seconds must be positive, got ${a.seconds}`);
         return true;
       })
@@ -188,6 +192,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
         ...(backends ? { backends } : {}),
         overrides,
         ...(args.updates !== undefined ? { updates: args.updates } : {}),
+        ...(args.warmup !== undefined ? { warmupUpdates: args.warmup } : {}),
         ...(args.solve ? {} : { solve: false as const }),
         log: progress,
       });
@@ -199,6 +204,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
         ...(backends ? { backends } : {}),
         overrides,
         ...(args.updates !== undefined ? { updates: args.updates } : {}),
+        ...(args.warmup !== undefined ? { warmupUpdates: args.warmup } : {}),
         log: progress,
       });
       printMonitor(result, log);
