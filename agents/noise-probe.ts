@@ -10,7 +10,8 @@
  * it when the next update starts.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { NoiseComponent, NoiseProbe, NoiseProbeComponent } from '../src/monitor/probe.js';
+import type { NoiseComponent } from '../src/core/components.js';
+import type { NoiseProbe, NoiseProbeComponent } from '../src/monitor/probe.js';
 import type { ActorCritic, DenseLayer, ForwardPaths, ForwardResult } from './networks.js';
 import type { SampleTensors } from './shared.js';
 

@@ -1,10 +1,10 @@
 /** What `bench train` and `bench monitor` share: the benchmark config, backend availability, machine load. */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../core/package-root.js';
 import { selectBackend } from '../run/backend.js';
-import { applyOverrides, loadConfig, type PpoConfig, type RunConfig } from '../config/schema.js';
+import { type PpoConfig, type RunConfig } from '../config/schema.js';
+import { applyOverrides, loadConfig } from '../config/load.js';
 import { GradnoiseError } from '../core/errors.js';
 
 export type ConcreteBackend = 'tensorflow' | 'wasm' | 'cpu';
@@ -89,20 +89,9 @@ export async function useBackend(name: ConcreteBackend): Promise<{ ok: true; gpu
   }
 }
 
-/** 1-, 5- and 15-minute load averages (os.loadavg), rounded. */
-export function loadAverage(): number[] {
-  return os.loadavg().map((x) => Math.round(x * 100) / 100);
-}
-
 /** Process CPU seconds (user + system) since `since` (a process.cpuUsage() reading). */
 export function cpuSecondsSince(since: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(since);
   return (used.user + used.system) / 1e6;
 }
 
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}

@@ -18,18 +18,9 @@ import { train } from '../run/trainer.js';
 import type { RunConfig } from '../config/schema.js';
 import { GradnoiseError } from '../core/errors.js';
 import { NaivePpo } from './naive-ppo.js';
-import {
-  ALL_BACKENDS,
-  benchConfig,
-  cpuSecondsSince,
-  describeConfig,
-  loadAverage,
-  median,
-  ppoOf,
-  useBackend,
-  withOverrides,
-  type ConcreteBackend,
-} from './setup.js';
+import { ALL_BACKENDS, benchConfig, cpuSecondsSince, describeConfig, ppoOf, useBackend, withOverrides, type ConcreteBackend } from './setup.js';
+import { loadAverage } from '../run/machine.js';
+import { median } from '../core/stats.js';
 
 /** Figures from the issue, measured on the same 2-core machine with CleanRL's PyTorch ppo.py. */
 export const TRAIN_REFERENCE = {
