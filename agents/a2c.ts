@@ -9,24 +9,15 @@ import * as tf from '@tensorflow/tfjs';
 import type { A2cConfig } from '../src/config/schema.js';
 import type { Rng } from '../src/core/rng.js';
 import type { VectorEnv } from '../src/core/vector-env.js';
+import { computeGae, explainedVariance, normalizeAdvantages } from './advantages.js';
 import type { Agent, UpdateStats } from './agent.js';
+import { gradientStep } from './gradient-step.js';
+import { policyGradientParts } from './losses.js';
 import { ActorCritic, PlainForward } from './networks.js';
 import { buildNoiseProbe, type AgentNoiseProbe } from './noise-probe.js';
-import {
-  annealedLr,
-  computeGae,
-  explainedVariance,
-  gradientStep,
-  FlatOptimizer,
-  normalizeAdvantages,
-  policyGradientParts,
-  RolloutCollector,
-  rolloutSamples,
-  toTensors,
-  type Rollout,
-  type SampleArrays,
-  type SampleTensors,
-} from './shared.js';
+import { annealedLr, FlatOptimizer } from './optimizers.js';
+import { RolloutCollector, type Rollout } from './rollout.js';
+import { rolloutSamples, toTensors, type SampleArrays, type SampleTensors } from './samples.js';
 
 export interface A2cBatch {
   readonly rollout: Rollout;

@@ -16,24 +16,15 @@ import type { ReinforceConfig } from '../src/config/schema.js';
 import type { Rng } from '../src/core/rng.js';
 import { Box } from '../src/core/spaces.js';
 import type { VectorEnv } from '../src/core/vector-env.js';
+import { discountedReturns, explainedVariance, normalizeAdvantages } from './advantages.js';
 import type { Agent, UpdateStats } from './agent.js';
+import { gradientStep } from './gradient-step.js';
+import { policyGradientParts } from './losses.js';
 import { ActorCritic, PlainForward } from './networks.js';
 import { buildNoiseProbe, type AgentNoiseProbe } from './noise-probe.js';
-import {
-  annealedLr,
-  criticValues,
-  discountedReturns,
-  emptySamples,
-  explainedVariance,
-  gradientStep,
-  FlatOptimizer,
-  normalizeAdvantages,
-  policyGradientParts,
-  Sampler,
-  toTensors,
-  type SampleArrays,
-  type SampleTensors,
-} from './shared.js';
+import { annealedLr, FlatOptimizer } from './optimizers.js';
+import { criticValues, Sampler } from './rollout.js';
+import { emptySamples, toTensors, type SampleArrays, type SampleTensors } from './samples.js';
 
 const MEAN_BASELINE_RATE = 0.1;
 
