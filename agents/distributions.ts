@@ -1,7 +1,7 @@
 /**
  * The policy distributions in tfjs, as per-sample terms for the losses: categorical (over logits) and diagonal
  * Gaussian (mean and log-std), each giving log π(a|s) and the entropy of π(·|s). Their plain-TS twin, which samples
- * the actions during rollouts, is `Sampler` (rollout.ts); tests hold the two equal.
+ * the actions during rollouts, is `ActionSampler` (rollout.ts); tests hold the two equal.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ActorCritic } from './networks.js';

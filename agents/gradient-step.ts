@@ -4,6 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ActorCritic } from './networks.js';
+import type { LossParts } from './noise-probe.js';
 import { assertFinite, type FlatOptimizer } from './optimizers.js';
 import { disposeTensors, toTensors, type SampleArrays, type SampleTensors } from './samples.js';
 
@@ -16,23 +17,16 @@ export function lossAndGrads(lossFn: () => tf.Scalar, variables: readonly tf.Var
   return { loss: value, grads: variables.map((v) => grads[v.name] ?? null) };
 }
 
-/** A loss with its reported parts, as the algorithms' loss functions return it. */
-export interface LossParts {
-  policy: tf.Scalar;
-  value: tf.Scalar;
-  entropy: tf.Scalar;
-  total: tf.Scalar;
-}
-
 /**
  * One gradient step on a whole batch (A2C, REINFORCE): build the loss on the batch's tensors, check it is finite,
- * differentiate, and let the optimizer step (with global-norm clipping). Returns the loss parts and the gradient norm.
+ * differentiate, and let the optimizer step (with global-norm clipping). `lossOf` gives the total with every part
+ * (as a2cLoss and reinforceLoss do). Returns the parts' values and the gradient norm.
  */
 export function gradientStep(
   net: ActorCritic,
   optimizer: FlatOptimizer,
   samples: SampleArrays,
-  lossOf: (data: SampleTensors) => LossParts,
+  lossOf: (data: SampleTensors) => Required<LossParts> & { total: tf.Scalar },
   step: { lr: number; maxGradNorm: number; update: number },
 ): { policyLoss: number; valueLoss: number; entropy: number; gradNorm: number } {
   const data = toTensors(net, samples);

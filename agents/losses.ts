@@ -7,14 +7,15 @@
 import * as tf from '@tensorflow/tfjs';
 import { policyTerms } from './distributions.js';
 import type { ActorCritic, ForwardResult } from './networks.js';
+import type { LossParts } from './noise-probe.js';
 import type { SampleTensors } from './samples.js';
 
 /**
  * The loss parts of an actor-critic policy-gradient loss, from whichever paths `out` ran: −mean(A·log π), the mean
  * entropy and 0.5·mean((V − R)²). REINFORCE and A2C optimise exactly these; PPO's first step at θ_old has their gradient.
  */
-export function policyGradientParts(net: ActorCritic, out: ForwardResult, data: SampleTensors): { policy?: tf.Scalar; value?: tf.Scalar; entropy?: tf.Scalar } {
-  const parts: { policy?: tf.Scalar; value?: tf.Scalar; entropy?: tf.Scalar } = {};
+export function policyGradientParts(net: ActorCritic, out: ForwardResult, data: SampleTensors): LossParts {
+  const parts: LossParts = {};
   if (out.policy) {
     const terms = policyTerms(net, out.policy, out.logStd, data.actions);
     parts.policy = policyGradientLoss(terms.logProb, data.advantages);

@@ -23,7 +23,7 @@ import { policyGradientParts } from './losses.js';
 import { ActorCritic, PlainForward } from './networks.js';
 import { buildNoiseProbe, type AgentNoiseProbe } from './noise-probe.js';
 import { annealedLr, FlatOptimizer } from './optimizers.js';
-import { criticValues, Sampler } from './rollout.js';
+import { ActionSampler, criticValues } from './rollout.js';
 import { emptySamples, toTensors, type SampleArrays, type SampleTensors } from './samples.js';
 
 const MEAN_BASELINE_RATE = 0.1;
@@ -113,7 +113,7 @@ class ReinforceAgentImpl implements ReinforceAgent {
   readonly net: ActorCritic;
   private readonly forward: PlainForward;
   readonly optimizer: FlatOptimizer;
-  private readonly sampler: Sampler;
+  private readonly sampler: ActionSampler;
   private readonly obs: Float32Array;
   private readonly buffers: EpisodeBuffer[];
   private meanBaseline: number | null = null;
@@ -129,7 +129,7 @@ class ReinforceAgentImpl implements ReinforceAgent {
     this.net = new ActorCritic(env.obsSize, env.actionSpace, config.network, rng.split('init'), { value: withValue });
     this.forward = new PlainForward(this.net);
     this.optimizer = new FlatOptimizer(this.net.variables, config.optimizer);
-    this.sampler = new Sampler(this.forward, rng.split('action'), env.actionSpace instanceof Box ? env.actionSpace : null);
+    this.sampler = new ActionSampler(this.forward, rng.split('action'), env.actionSpace instanceof Box ? env.actionSpace : null);
     // The env was seeded by whoever made it; its stream continues.
     this.obs = Float32Array.from(env.reset());
     this.buffers = Array.from({ length: env.numEnvs }, () => new EpisodeBuffer(env.obsSize, env.actionSize));

@@ -1,6 +1,6 @@
 /**
  * Acting and collecting, in plain TypeScript over `PlainForward` (no tfjs call per env step):
- * - `Sampler` samples actions and their log-probabilities for a batch of observations;
+ * - `ActionSampler` samples actions and their log-probabilities for a batch of observations;
  * - `RolloutCollector` steps the env for the fixed-length rollouts A2C and PPO learn from;
  * - `criticValues`, V(s) of many observations in one batched tfjs pass.
  */
@@ -12,7 +12,7 @@ import { HALF_LOG_2PI } from './distributions.js';
 import type { ActorCritic, PlainForward } from './networks.js';
 
 /** Samples actions for a batch of observations from the plain-TS policy and reports their log-probabilities. */
-export class Sampler {
+export class ActionSampler {
   readonly net: ActorCritic;
   private readonly forward: PlainForward;
   private readonly rng: Rng;
@@ -114,7 +114,7 @@ export interface Rollout {
 export class RolloutCollector {
   private readonly env: VectorEnv;
   private readonly net: ActorCritic;
-  private readonly sampler: Sampler;
+  private readonly sampler: ActionSampler;
   private readonly numSteps: number;
   private readonly obs: Float32Array;
   private readonly stepActions: Float32Array;
@@ -125,7 +125,7 @@ export class RolloutCollector {
     this.env = env;
     this.net = forward.net;
     this.numSteps = numSteps;
-    this.sampler = new Sampler(forward, actionRng, env.actionSpace instanceof Box ? env.actionSpace : null);
+    this.sampler = new ActionSampler(forward, actionRng, env.actionSpace instanceof Box ? env.actionSpace : null);
     this.obs = Float32Array.from(env.reset());
     const n = env.numEnvs;
     this.stepActions = new Float32Array(n * env.actionSize);
