@@ -1,14 +1,16 @@
 /**
  * The losses several algorithms share, in tfjs: the policy-gradient loss −mean(A·log π) with the mean entropy (what
  * REINFORCE and A2C optimise, and the gradient of PPO's first step at θ_old) and the value loss 0.5·mean((V − R)²),
- * with PPO's optional clipping. PPO's own clipped surrogate lives in ppo.ts. Losses are MEANS over samples of
- * per-sample terms, which is what the noise monitor's per-sample algebra assumes.
+ * with PPO's optional clipping; the total the agents minimise from those parts; and the noise probe of the
+ * policy-gradient loss that all three agents hand the monitor. PPO's own clipped surrogate lives in ppo.ts. Losses
+ * are MEANS over samples of per-sample terms, which is what the noise monitor's per-sample algebra assumes.
  */
 import * as tf from '@tensorflow/tfjs';
 import { policyTerms } from './distributions.js';
 import type { ActorCritic, ForwardResult } from './networks.js';
-import type { LossParts } from './noise-probe.js';
-import type { SampleTensors } from './samples.js';
+import { buildNoiseProbe, type AgentNoiseProbe, type LossParts } from './noise-probe.js';
+import type { FlatOptimizer } from './optimizers.js';
+import { toTensors, type SampleArrays, type SampleTensors } from './samples.js';
 
 /**
  * The loss parts of an actor-critic policy-gradient loss, from whichever paths `out` ran: −mean(A·log π), the mean
@@ -39,4 +41,35 @@ export function valueLoss(values: tf.Tensor1D, returns: tf.Tensor1D, clip?: { ol
   const valueClipped = tf.add(clip.oldValues, tf.clipByValue(tf.sub(values, clip.oldValues), -clip.coef, clip.coef));
   const clippedLoss = tf.square(tf.sub(valueClipped, returns));
   return tf.mul(tf.mean(tf.maximum(unclipped, clippedLoss)), 0.5) as tf.Scalar;
+}
+
+/** The total every agent minimises: policy − entCoef·entropy, plus vfCoef·value when there is a value part. */
+export function totalLoss(parts: LossParts, coefs: { entCoef: number; vfCoef: number }): tf.Scalar {
+  const total = tf.sub(parts.policy!, tf.mul(parts.entropy!, coefs.entCoef));
+  return (parts.value ? tf.add(total, tf.mul(parts.value, coefs.vfCoef)) : total) as tf.Scalar;
+}
+
+/**
+ * The noise probe of the policy-gradient loss (`policyGradientParts`) on `samples`, whose advantages must be what the
+ * update uses: the policy component, the value component when the net has a critic, their total, and the
+ * optimizer's preconditioner. REINFORCE and A2C optimise exactly this loss; PPO's first step at θ_old has its gradient.
+ */
+export function policyGradientProbe(
+  net: ActorCritic,
+  optimizer: FlatOptimizer,
+  samples: SampleArrays,
+  groups: { segments: Int32Array; episodes: Int32Array },
+  coefs: { entCoef: number; vfCoef: number },
+): AgentNoiseProbe {
+  return buildNoiseProbe({
+    net,
+    data: toTensors(net, samples),
+    segments: groups.segments,
+    episodes: groups.episodes,
+    vfCoef: coefs.vfCoef,
+    entCoef: coefs.entCoef,
+    withValue: net.hasValue,
+    lossParts: (out, data) => policyGradientParts(net, out, data),
+    preconditioner: (variable) => optimizer.preconditioner(variable),
+  });
 }

@@ -18,9 +18,9 @@ import { computeGae, explainedVariance, normalizeAdvantages } from './advantages
 import type { Agent, UpdateStats } from './agent.js';
 import { HALF_LOG_2PI, policyTerms } from './distributions.js';
 import { lossAndGrads } from './gradient-step.js';
-import { policyGradientParts, valueLoss } from './losses.js';
+import { policyGradientProbe, totalLoss, valueLoss } from './losses.js';
 import { ActorCritic, PlainForward, type ForwardResult } from './networks.js';
-import { buildNoiseProbe, type AgentNoiseProbe } from './noise-probe.js';
+import type { AgentNoiseProbe } from './noise-probe.js';
 import { annealedLr, assertFinite, FlatOptimizer } from './optimizers.js';
 import { RolloutCollector, type Rollout } from './rollout.js';
 import { disposeTensors, gatherSamples, rolloutSamples, toTensors, type SampleArrays, type SampleTensors } from './samples.js';
@@ -51,8 +51,7 @@ export function ppoLoss(net: ActorCritic, data: SampleTensors, config: PpoConfig
   const { loss: policy, logRatio } = clippedSurrogateLoss(terms.logProb, data.oldLogProbs, data.advantages, config.clipCoef);
   const value = valueLoss(out.value!, data.returns, config.clipVloss ? { oldValues: data.oldValues, coef: config.clipCoef } : undefined);
   const entropy = tf.mean(terms.entropy) as tf.Scalar;
-  const total = tf.add(tf.sub(policy, tf.mul(entropy, config.entCoef)), tf.mul(value, config.vfCoef)) as tf.Scalar;
-  return { total, policy, value, entropy, logRatio };
+  return { total: totalLoss({ policy, value, entropy }, config), policy, value, entropy, logRatio };
 }
 
 /** PPO's clipped surrogate mean(max(−A·r, −A·clip(r, 1±c))) with r = exp(log π − log π_old); also log r. */
@@ -127,13 +126,13 @@ export function ppoFusedLoss(
     return { logRatio, perSample: tf.maximum(unclipped, clipped), g };
   };
   const report = (pg: tf.Tensor, vl: tf.Tensor, ent: tf.Tensor, logRatio: tf.Tensor) => {
-    const policyLoss = tf.mean(pg);
-    const valueLoss = tf.mul(tf.mean(vl), 0.5);
-    const entropy = tf.mean(ent);
-    const total = tf.add(tf.sub(policyLoss, tf.mul(entropy, entCoef)), tf.mul(valueLoss, vfCoef));
+    const policyLoss = tf.mean(pg) as tf.Scalar;
+    const valueLoss = tf.mul(tf.mean(vl), 0.5) as tf.Scalar;
+    const entropy = tf.mean(ent) as tf.Scalar;
+    const total = totalLoss({ policy: policyLoss, value: valueLoss, entropy }, coefs);
     const values = tf.concat([tf.stack([policyLoss, valueLoss, entropy, total]), logRatio]).dataSync() as Float32Array;
     readout({ policyLoss: values[0]!, valueLoss: values[1]!, entropy: values[2]!, total: values[3]!, logRatio: values.subarray(4) });
-    return total as tf.Scalar;
+    return total;
   };
 
   if (net.kind === 'categorical') {
@@ -234,17 +233,7 @@ class PpoAgentImpl implements PpoAgent {
     const { config } = this;
     const samples = batch.samples;
     const advantages = config.normAdv ? normalizeAdvantages(samples.advantages, new Float32Array(samples.advantages.length)) : samples.advantages;
-    this.probe = buildNoiseProbe({
-      net: this.net,
-      data: toTensors(this.net, { ...samples, advantages }),
-      segments: batch.rollout.segments,
-      episodes: batch.rollout.episodes,
-      vfCoef: config.vfCoef,
-      entCoef: config.entCoef,
-      withValue: true,
-      lossParts: (out, data) => policyGradientParts(this.net, out, data),
-      preconditioner: (variable) => this.optimizer.preconditioner(variable),
-    });
+    this.probe = policyGradientProbe(this.net, this.optimizer, { ...samples, advantages }, batch.rollout, config);
     return this.probe;
   }
 
