@@ -415,39 +415,18 @@ export class PlainForward {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Which forward pass, per backend. Measured with `gradnoise bench ops` (critic of the cartpole-ppo 64-64 net, tfjs
-// forward plus its read back against PlainForward; README, "Benchmarks"): on wasm tfjs is faster from about 32 rows
-// (64 rows 0.28 vs 1.1 ms, 512 rows 0.9 vs 26 ms); on cpu and on WebGPU's software adapter (llvmpipe) PlainForward is
-// faster at every size up to 16384 rows (about 2× and 3-70×). tensorflow (tfjs-node) could not be measured; its
-// per-op cost is below wasm's, so wasm's threshold is kept. A real WebGPU adapter could not be measured either:
-// PlainForward is kept (at rollout sizes the difference is small next to an update's thousands of kernels).
-// The choice depends only on the backend and the row count, so a seed still fixes a run on a backend.
+// Which forward pass, per backend. Measured with `gradnoise bench ops` (the cartpole-ppo 64-64 critic, tfjs forward
+// plus its read back against PlainForward, ms per call at 4 / 512 / 16384 rows): wasm 0.63/0.07, 1.1/8.7, 36/301
+// (tfjs faster from about 32 rows); cpu 0.58/0.07, 17/8.7, 788/345 and WebGPU's software adapter (llvmpipe)
+// 4.9/0.07, 30/12, 1683/265 (PlainForward faster at every size). tensorflow (tfjs-node) could not be measured; its
+// per-op cost is below wasm's, so wasm's threshold is kept. A real WebGPU adapter could not be measured either, so
+// PlainForward is kept there. The choice depends only on the backend and the row count: a seed still fixes a run.
 
 const TFJS_FORWARD_FROM_ROWS: Readonly<Record<string, number>> = { wasm: 64, tensorflow: 64 };
 
-/** Whether the tfjs forward pass beats PlainForward for `rows` rows on the active backend. */
+/** Whether the tfjs forward pass (with its read back) beats PlainForward for `rows` rows on the active backend. */
 export function tfjsForwardFaster(rows: number): boolean {
   return rows >= (TFJS_FORWARD_FROM_ROWS[tf.getBackend()] ?? Infinity);
-}
-
-/** Policy outputs (logits or means) of `n` observations into `out`, by the faster pass on this backend. */
-export function policyOutputs(forward: PlainForward, obs: ArrayLike<number>, n: number, out: Float64Array): void {
-  if (!tfjsForwardFaster(n)) {
-    forward.policy(obs, n, out);
-    return;
-  }
-  const net = forward.net;
-  const values = tf.tidy(() => net.forward(tf.tensor2d(obs instanceof Float32Array ? obs.subarray(0, n * net.obsSize) : Float32Array.from({ length: n * net.obsSize }, (_, i) => obs[i]!), [n, net.obsSize]), undefined, 'policy').policy!.dataSync());
-  out.set(values.subarray(0, n * net.actionDim));
-}
-
-/** V(s) of `n` observations, by the faster pass on this backend. */
-export function batchValues(forward: PlainForward, obs: Float32Array, n: number): Float32Array {
-  const net = forward.net;
-  if (tfjsForwardFaster(n)) return tf.tidy(() => net.forward(tf.tensor2d(obs, [n, net.obsSize]), undefined, 'value').value!.dataSync() as Float32Array);
-  const values = new Float64Array(n);
-  forward.value(obs, n, values);
-  return Float32Array.from(values);
 }
 
 /** y = act(x W + b) for n rows; W is stored transposed ([out, in]) so each output is one contiguous dot product. */

@@ -32,21 +32,14 @@ export { NUM_LEVELS, defineEnv, type EnvSpec, type ParamSpec } from './core/env-
 export { defineSimpleEnv, type SimpleEnv, type SimpleEnvDefinition, type SimpleStep } from './core/simple-env.js';
 export { describeLevels, envIds, getEnvSpec, loadEnvModule, makeEnv, registerEnv, resolveEnvParams, type MakeEnvOptions } from './run/registry.js';
 export { applyWrappers, wrapperSchema, type WrapperConfig } from './core/wrappers.js';
-export {
-  applyOverrides,
-  configSchema,
-  loadConfig,
-  parseConfig,
-  type AgentConfig,
-  type ConfigOverrides,
-  type EnvConfig,
-  type MonitorConfig,
-  type RunConfig,
-} from './config/schema.js';
+export { configSchema, type AgentConfig, type EnvConfig, type MonitorConfig, type RunConfig } from './config/schema.js';
+export { applyOverrides, loadConfig, parseConfig, type ConfigOverrides } from './config/load.js';
 export { selectBackend, type BackendInfo, type BackendName } from './run/backend.js';
-export { prepareRun, train, metricsColumns, type RunStatus, type RunSummary, type TrainOptions } from './run/trainer.js';
+export { prepareRun, train, metricsColumns, type TrainOptions } from './run/trainer.js';
+export { type RunStatus, type RunSummary } from './run/run-folder.js';
 export { createAgent, type Agent, type UpdateStats } from '../agents/index.js';
-export type { NoiseComponent, NoiseProbe, NoiseProbeComponent } from './monitor/probe.js';
+export { NOISE_COMPONENTS, type NoiseComponent } from './core/components.js';
+export type { NoiseProbe, NoiseProbeComponent } from './monitor/probe.js';
 export { NOISE_COLUMNS, NoiseMonitor, type NoiseRow, type NoiseSummary } from './monitor/monitor.js';
 export { estimateNoise, noiseScale, twoBatchEstimate, NoiseSmoother, NoiseWindow } from './monitor/estimator.js';
 export { fallbackGradStats, fastGradStats } from './monitor/per-sample.js';

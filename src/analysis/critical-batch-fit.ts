@@ -14,7 +14,8 @@
  * is refitted with a = 0 (B_crit = ∞). Intervals: percentile bootstrap over seeds, resampling each cell's seeds
  * independently and redoing medians, learning-rate choice and fit.
  */
-import { bootstrapMany, median, type BootstrapOptions, type Interval } from './noise-figures.js';
+import { bootstrapMany, type BootstrapOptions, type Interval } from './noise-figures.js';
+import { median } from '../core/stats.js';
 
 export interface StepsPoint {
   /** Samples per update, B = numEnvs × numSteps. */

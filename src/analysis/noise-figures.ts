@@ -22,6 +22,10 @@
  *   interval is a percentile bootstrap over seeds (resampling runs with replacement; deterministic seed). With three
  *   seeds that interval is rough; five or more make it meaningful.
  */
+import { isNoiseComponent, type NoiseComponent } from '../core/components.js';
+import { quantileSorted } from '../core/stats.js';
+import { cellNumber, type CsvTable } from '../run/csv.js';
+import type { RunFolder, RunSummary } from '../run/run-folder.js';
 import { noiseScale } from '../monitor/estimator.js';
 import type { NoiseFigure } from '../monitor/monitor.js';
 import { Rng } from '../core/rng.js';
@@ -41,6 +45,44 @@ export interface ReturnPoint {
   readonly update: number;
   readonly envSteps: number;
   readonly returnMean: number;
+}
+
+/** A run's series as the analysis uses them, read from its folder. */
+export interface RunSeries {
+  readonly summary: RunSummary | null;
+  readonly returns: ReturnPoint[];
+  /** Per component, the component rows of noise.csv (per-layer rows left out), in order. */
+  readonly noise: Record<NoiseComponent, NoiseMeasurement[]>;
+}
+
+/** metrics.csv rows → return points. */
+export function returnPoints(metrics: CsvTable | null): ReturnPoint[] {
+  return (metrics?.rows ?? []).map((row) => ({
+    update: cellNumber(row['update']),
+    envSteps: cellNumber(row['env_steps']),
+    returnMean: cellNumber(row['return_mean']),
+  }));
+}
+
+/** noise.csv rows → per-component measurements (rows with a `layer` other than `all` are per-layer detail). */
+export function noiseMeasurements(noise: CsvTable | null): Record<NoiseComponent, NoiseMeasurement[]> {
+  const out: Record<NoiseComponent, NoiseMeasurement[]> = { policy: [], value: [], total: [] };
+  for (const row of noise?.rows ?? []) {
+    const component = row['component'];
+    const layer = row['layer'];
+    if (!isNoiseComponent(component) || (layer !== undefined && layer !== '' && layer !== 'all')) continue;
+    out[component].push({
+      update: cellNumber(row['update']),
+      envSteps: cellNumber(row['env_steps']),
+      gradSq: cellNumber(row['grad_sq']),
+      traceSigma: cellNumber(row['trace_sigma']),
+    });
+  }
+  return out;
+}
+
+export function runSeries(folder: RunFolder): RunSeries {
+  return { summary: folder.summary, returns: returnPoints(folder.metrics), noise: noiseMeasurements(folder.noise) };
 }
 
 /** A ratio-of-means B_simple figure: the same record the monitor's summary uses (NaN point value unless resolved). */
@@ -275,28 +317,6 @@ export function bootstrap<T>(items: readonly T[], statistic: (sample: readonly T
   return bootstrapGroups([items], (samples) => statistic(samples[0]!), options);
 }
 
-/** Linear-interpolation quantile of sorted values (type 7); handles ±∞ at the ends. */
-export function quantileSorted(sorted: readonly number[], p: number): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  const h = (n - 1) * p;
-  const i = Math.floor(h);
-  const a = sorted[i]!;
-  const b = sorted[Math.min(i + 1, n - 1)]!;
-  if (a === b || h === i) return a;
-  return a + (h - i) * (b - a);
-}
-
-/** Median; ∞ entries count (a run that never reached a target sorts last). NaN for an empty list. */
-export function median(values: readonly number[]): number {
-  const sorted = values.filter((v) => !Number.isNaN(v)).sort((a, b) => a - b);
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  if (n % 2 === 1) return sorted[(n - 1) / 2]!;
-  const a = sorted[n / 2 - 1]!;
-  const b = sorted[n / 2]!;
-  return a === b ? a : (a + b) / 2;
-}
 
 /** Across-seed B_simple of one setting: pooled ratio of means with a bootstrap interval over seeds. */
 export function seedAggregate(perSeed: readonly NoiseMeans[], options: BootstrapOptions = {}): Interval {

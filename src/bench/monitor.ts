@@ -15,7 +15,9 @@ import { monitorSection, type MonitorConfig, type RunConfig } from '../config/sc
 import { NoiseMonitor } from '../monitor/monitor.js';
 import { makeEnv } from '../run/registry.js';
 import { Rng } from '../core/rng.js';
-import { benchConfig, describeConfig, loadAverage, median, useBackend, usedFrom, type BackendUsed, type ConcreteBackend } from './setup.js';
+import { benchConfig, describeConfig, useBackend, usedFrom, type BackendUsed, type ConcreteBackend } from './setup.js';
+import { loadAverage } from '../run/machine.js';
+import { median } from '../core/stats.js';
 
 export type MonitorVariant = 'off' | 'fast-sample' | 'fast-segment' | 'fallback-sample';
 

@@ -20,7 +20,9 @@ import { ActorCritic, PlainForward } from '../../agents/networks.js';
 import { Rng } from '../core/rng.js';
 import { makeEnv } from '../run/registry.js';
 import { onNullWebGpu, type WebGpuAdapter } from '../run/webgpu.js';
-import { benchConfig, describeConfig, loadAverage, median, ppoOf, useBackend, type ConcreteBackend } from './setup.js';
+import { median } from '../core/stats.js';
+import { loadAverage } from '../run/machine.js';
+import { benchConfig, describeConfig, ppoOf, useBackend, type ConcreteBackend } from './setup.js';
 
 export interface OpsBenchOptions {
   /** Backends to measure (default webgpu, wasm, cpu; those that do not load are skipped). */

@@ -1,11 +1,11 @@
 /** What `bench train` and `bench monitor` share: the benchmark config, backend availability, machine load. */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { packageRoot } from '../core/package-root.js';
 import { describeBackend, selectBackend, type ConcreteBackendName } from '../run/backend.js';
 import type { WebGpuAdapter } from '../run/webgpu.js';
-import { applyOverrides, loadConfig, type PpoConfig, type RunConfig } from '../config/schema.js';
+import { type PpoConfig, type RunConfig } from '../config/schema.js';
+import { applyOverrides, loadConfig } from '../config/load.js';
 import { GradnoiseError } from '../core/errors.js';
 
 export type ConcreteBackend = ConcreteBackendName;
@@ -105,20 +105,9 @@ export function usedFrom(backend: ConcreteBackend, use: Extract<BackendUse, { ok
   return { backend, label: use.label, gpu: use.gpu, adapter: use.adapter ?? null };
 }
 
-/** 1-, 5- and 15-minute load averages (os.loadavg), rounded. */
-export function loadAverage(): number[] {
-  return os.loadavg().map((x) => Math.round(x * 100) / 100);
-}
-
 /** Process CPU seconds (user + system) since `since` (a process.cpuUsage() reading). */
 export function cpuSecondsSince(since: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(since);
   return (used.user + used.system) / 1e6;
 }
 
-export function median(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}

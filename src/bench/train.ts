@@ -23,8 +23,6 @@ import {
   benchConfig,
   cpuSecondsSince,
   describeConfig,
-  loadAverage,
-  median,
   ppoOf,
   useBackend,
   usedFrom,
@@ -32,6 +30,8 @@ import {
   type BackendUsed,
   type ConcreteBackend,
 } from './setup.js';
+import { loadAverage } from '../run/machine.js';
+import { median } from '../core/stats.js';
 
 /** Figures from the issue, measured on the same 2-core machine with CleanRL's PyTorch ppo.py. */
 export const TRAIN_REFERENCE = {

@@ -1,11 +1,9 @@
 /**
  * The run config: one zod schema per section, the single source of truth for types, defaults, help text and errors.
- * Unknown keys are errors. `parseConfig` validates user input (throwing `ConfigError` with the path and value);
- * `resolveConfig` fills derived values. Everything past this file takes the frozen, typed `RunConfig`.
+ * Unknown keys are errors. Validation of user input lives in `load.ts`; everything past it takes the frozen, typed
+ * `RunConfig`.
  */
-import fs from 'node:fs';
 import { z } from 'zod';
-import { ConfigError } from '../core/errors.js';
 import { wrapperSchema } from '../core/wrappers.js';
 
 const positiveInt = z.number().int().positive();
@@ -136,102 +134,3 @@ export type NetworkConfig = z.infer<typeof networkSection>;
 export type OptimizerConfig = z.infer<typeof optimizerSection>;
 export type MonitorConfig = RunConfig['monitor'];
 export type RunSection = RunConfig['run'];
-
-/** Validate raw JSON; the first problem becomes a ConfigError naming its path and value. */
-export function parseConfig(raw: unknown): RunConfig {
-  const result = configSchema.safeParse(raw);
-  if (result.success) return deepFreeze(result.data);
-  const issue = result.error.issues[0]!;
-  const path = issue.path.map(String);
-  let message = issue.message;
-  let at = path;
-  if (issue.code === 'unrecognized_keys') {
-    at = [...path, issue.keys[0]!];
-    message = `unknown key '${issue.keys[0]}'`;
-  }
-  throw new ConfigError(at.join('.') || '(config)', valueAt(raw, at), message);
-}
-
-/** Set `path` (dot-separated) to `value` in a plain JSON object, creating objects on the way. */
-export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
-  const keys = path.split('.');
-  if (keys.some((k) => k.length === 0)) throw new ConfigError(path, value, 'malformed config path');
-  let node = target;
-  for (const key of keys.slice(0, -1)) {
-    const next = node[key];
-    if (next === undefined) node[key] = {};
-    else if (typeof next !== 'object' || next === null || Array.isArray(next)) {
-      throw new ConfigError(path, value, `'${key}' is not a section`);
-    }
-    node = node[key] as Record<string, unknown>;
-  }
-  node[keys[keys.length - 1]!] = value;
-}
-
-/** `--set path=value`: the value is parsed as JSON when it can be (numbers, booleans, arrays), else kept as a string. */
-export function parseAssignment(assignment: string): { path: string; value: unknown } {
-  const eq = assignment.indexOf('=');
-  if (eq <= 0) throw new ConfigError('--set', assignment, 'expected path=value');
-  const path = assignment.slice(0, eq).trim();
-  const text = assignment.slice(eq + 1);
-  let value: unknown = text;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    // a bare word such as CartPole-v1 stays a string
-  }
-  return { path, value };
-}
-
-function valueAt(raw: unknown, path: readonly string[]): unknown {
-  let node = raw;
-  for (const key of path) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[key];
-  }
-  return node;
-}
-
-function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const child of Object.values(value)) deepFreeze(child);
-  }
-  return value;
-}
-
-export interface ConfigOverrides {
-  /** `path=value` assignments, applied in order. */
-  set?: readonly string[];
-  seed?: number;
-  backend?: string;
-}
-
-/** Read a JSON config file, apply overrides, validate. Errors name the file or config path and the bad value. */
-export function loadConfig(file: string, overrides: ConfigOverrides = {}): RunConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw new ConfigError('CONFIG', file, 'cannot read config file');
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError('CONFIG', file, `not valid JSON: ${(error as Error).message}`);
-  }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError('(config)', raw, 'expected a JSON object');
-  return applyOverrides(raw as Record<string, unknown>, overrides);
-}
-
-export function applyOverrides(raw: Record<string, unknown>, overrides: ConfigOverrides): RunConfig {
-  const copy = structuredClone(raw);
-  for (const assignment of overrides.set ?? []) {
-    const { path: at, value } = parseAssignment(assignment);
-    setPath(copy, at, value);
-  }
-  if (overrides.seed !== undefined) setPath(copy, 'run.seed', overrides.seed);
-  if (overrides.backend !== undefined) setPath(copy, 'run.backend', overrides.backend);
-  return parseConfig(copy);
-}

@@ -26,13 +26,22 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { firstReaching, ratioOfMeans, returnRange, seedAggregate, type BootstrapOptions, type NoiseMeans } from '../analysis/noise-figures.js';
+import { analyzeTarget, paperLearningRate, resolveTarget, type ReachOutcome, type TargetCell, type TargetSpec } from '../analysis/critical-batch-fit.js';
+import {
+  firstReaching,
+  ratioOfMeans,
+  returnRange,
+  runSeries,
+  seedAggregate,
+  type BootstrapOptions,
+  type NoiseMeans,
+  type RunSeries,
+} from '../analysis/noise-figures.js';
 import type { RunConfig } from '../config/schema.js';
-import { analyzeTarget, paperLearningRate, resolveTarget, type TargetCell, type TargetSpec, type ReachOutcome } from '../analysis/critical-batch-fit.js';
+import { NOISE_COMPONENTS, type NoiseComponent } from '../core/components.js';
 import { InvalidValueError } from '../core/errors.js';
-import type { NoiseComponent } from '../monitor/probe.js';
-import { readJson, writeJsonAtomic, type CsvValue } from '../run/run-folder.js';
-import { NOISE_COMPONENTS, readRunData, writeCsvAtomic, type RunData } from './sweep-results.js';
+import { writeCsvAtomic, type CsvValue } from '../run/csv.js';
+import { readJson, readRunFolder, writeJsonAtomic } from '../run/run-folder.js';
 import { resolveRunConfig, runDirOf, SWEEP_MANIFEST, type PlannedRun, type SweepManifest, type SweepPlan } from './sweep.js';
 
 export type BatchScale = 'envs' | 'steps';
@@ -250,7 +259,7 @@ interface LoadedRun {
   readonly group: string;
   readonly batchSize: number;
   readonly lr: number;
-  readonly data: RunData;
+  readonly data: RunSeries;
 }
 
 /** Analyze the runs in a critical-batch folder (pure given the run data). */
@@ -331,7 +340,7 @@ export function analyzeCriticalBatch(dir: string, options: CriticalBatchOptions 
     group: run.group,
     batchSize: run.config.env.numEnvs * run.config.agent.numSteps,
     lr: run.config.agent.lr,
-    data: readRunData(runDirOf(dir, run.id)),
+    data: runSeries(readRunFolder(runDirOf(dir, run.id))),
   }));
   const result = criticalBatchFromRuns(runs, definition.batchSizes, options);
   writeCriticalBatchFiles(dir, result, definition);

@@ -35,10 +35,12 @@ import type { RunConfig } from '../config/schema.js';
 import { analyzeCriticalBatch, parseTargets, planCriticalBatch, type CriticalBatchResult } from './critical-batch.js';
 import type { TargetSpec } from '../analysis/critical-batch-fit.js';
 import { ConfigError, InputError, InvalidValueError } from '../core/errors.js';
-import type { NoiseComponent } from '../monitor/probe.js';
+import { valueAt } from '../core/json-path.js';
+import type { NoiseComponent } from '../core/components.js';
 import { formatDuration, type ProgressMode } from '../run/progress.js';
 import { getEnvSpec, resolveEnvParams } from '../run/registry.js';
 import { packageRoot, packageVersion } from '../core/package-root.js';
+import { machineInfo, type MachineInfo } from '../run/machine.js';
 import { readJson, writeJsonAtomic } from '../run/run-folder.js';
 import { MATCHED_FRACTION } from './sweep-results.js';
 import {
@@ -379,7 +381,7 @@ export interface ReproduceManifest {
   updatedAt: string;
   status: 'running' | 'completed' | 'interrupted' | 'failed';
   readonly workers: number;
-  readonly machine: Record<string, unknown>;
+  readonly machine: MachineInfo;
   readonly rules: Record<string, string>;
   readonly parts: PartRecord[];
   /** This invocation: runs (all parts) and report, in seconds. */
@@ -392,7 +394,7 @@ export interface InvocationRecord {
   readonly startedAt: string;
   readonly status: ReproduceManifest['status'];
   readonly workers: number;
-  readonly loadAverageAtStart: unknown;
+  readonly loadAverageAtStart: number[] | null;
   readonly timings: ReproduceManifest['timings'];
 }
 
@@ -408,19 +410,6 @@ export interface ReproduceResult {
 export function reproduceExitCode(result: ReproduceResult): number {
   if (result.interrupted) return 130;
   return result.failedRuns > 0 || result.manifest.parts.some((p) => p.status === 'failed') ? 1 : 0;
-}
-
-export function machineInfo(): Record<string, unknown> {
-  const cpus = os.cpus();
-  return {
-    platform: `${os.platform()} ${os.release()}`,
-    arch: os.arch(),
-    cpus: os.availableParallelism(),
-    cpuModel: cpus[0]?.model ?? 'unknown',
-    memoryGiB: Number((os.totalmem() / 2 ** 30).toFixed(1)),
-    node: process.version,
-    loadAverageAtStart: os.loadavg().map((x) => Number(x.toFixed(2))),
-  };
 }
 
 const PLAN_STEPS = (plan: SweepPlan) => plan.runs.reduce((sum, r) => sum + r.config.run.totalSteps, 0);
@@ -454,7 +443,7 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
           startedAt: previous.startedAt ?? createdAt,
           status: previous.status ?? 'running',
           workers: previous.workers ?? 0,
-          loadAverageAtStart: previous.machine?.['loadAverageAtStart'] ?? null,
+          loadAverageAtStart: previous.machine?.loadAverage ?? null,
           timings: previous.timings ?? { totalS: 0, reportS: null, runsS: 0 },
         },
       ]
@@ -706,11 +695,3 @@ function display(file: string): string {
   return rel && !rel.startsWith('..') && !path.isAbsolute(rel) ? rel : file;
 }
 
-function valueAt(raw: unknown, at: readonly string[]): unknown {
-  let node = raw;
-  for (const key of at) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[key];
-  }
-  return node;
-}

@@ -10,9 +10,7 @@
  *
  * Rules are analysis.ts's. Only completed runs enter the group figures and the matched-progress return range.
  */
-import fs from 'node:fs';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
 import {
   firstReaching,
   growthAggregate,
@@ -27,94 +25,17 @@ import {
   type Interval,
   type MatchedPoint,
   type NoiseMeans,
-  type NoiseMeasurement,
-  type ReturnPoint,
+  runSeries,
+  type RunSeries,
   type WindowFigure,
 } from '../analysis/noise-figures.js';
 import type { RunConfig } from '../config/schema.js';
-import type { NoiseComponent } from '../monitor/probe.js';
-import { writeJsonAtomic, type CsvValue } from '../run/run-folder.js';
-import { stringify } from 'csv-stringify/sync';
-import type { RunSummary } from '../run/trainer.js';
-
-export const NOISE_COMPONENTS: readonly NoiseComponent[] = ['policy', 'value', 'total'];
+import { NOISE_COMPONENTS, type NoiseComponent } from '../core/components.js';
+import { readRunFolder, writeJsonAtomic } from '../run/run-folder.js';
+import { writeCsvAtomic, type CsvValue } from '../run/csv.js';
 
 /** Fraction of a level's return range that defines matched progress. */
 export const MATCHED_FRACTION = 0.5;
-
-// ---------------------------------------------------------------------------------------------------------------
-// Reading a run folder
-
-/** Parse a CSV file into records keyed by header; a half-written last line (a killed run) is skipped. */
-export function readCsv(file: string): Record<string, string>[] {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    return [];
-  }
-  if (text.trim().length === 0) return [];
-  let records: string[][];
-  if (!text.includes('"')) {
-    // Our own logs never quote; splitting is ten times faster than the general parser.
-    records = text.split('\n').filter((line) => line.length > 0).map((line) => line.replace(/\r$/, '').split(','));
-  } else {
-    records = parse(text, { skip_empty_lines: true, relax_column_count: true, relax_quotes: true }) as string[][];
-  }
-  const header = records[0]!;
-  const rows: Record<string, string>[] = [];
-  // A row with fewer cells, or the last line without its newline, may be cut short by a kill.
-  const complete = text.endsWith('\n') ? records.length : records.length - 1;
-  for (let r = 1; r < complete; r++) {
-    const cells = records[r]!;
-    if (cells.length !== header.length) continue;
-    const row: Record<string, string> = {};
-    for (let c = 0; c < header.length; c++) row[header[c]!] = cells[c]!;
-    rows.push(row);
-  }
-  return rows;
-}
-
-/** A CSV cell as a number: empty and `nan` are NaN, `inf`/`-inf` infinite. */
-export function cellNumber(value: string | undefined): number {
-  if (value === undefined || value === '' || value === 'nan') return NaN;
-  if (value === 'inf') return Infinity;
-  if (value === '-inf') return -Infinity;
-  return Number(value);
-}
-
-export interface RunData {
-  readonly summary: RunSummary | null;
-  readonly returns: ReturnPoint[];
-  /** Per component, the `layer = all` rows of noise.csv, in order. */
-  readonly noise: Record<NoiseComponent, NoiseMeasurement[]>;
-}
-
-export function readRunData(runDir: string): RunData {
-  let summary: RunSummary | null = null;
-  try {
-    summary = JSON.parse(fs.readFileSync(path.join(runDir, 'summary.json'), 'utf8')) as RunSummary;
-  } catch {
-    summary = null;
-  }
-  const returns = readCsv(path.join(runDir, 'metrics.csv')).map((row) => ({
-    update: cellNumber(row.update),
-    envSteps: cellNumber(row.env_steps),
-    returnMean: cellNumber(row.return_mean),
-  }));
-  const noise: Record<NoiseComponent, NoiseMeasurement[]> = { policy: [], value: [], total: [] };
-  for (const row of readCsv(path.join(runDir, 'noise.csv'))) {
-    const component = row.component as NoiseComponent;
-    if (!(component in noise) || (row.layer !== undefined && row.layer !== '' && row.layer !== 'all')) continue;
-    noise[component].push({
-      update: cellNumber(row.update),
-      envSteps: cellNumber(row.env_steps),
-      gradSq: cellNumber(row.grad_sq),
-      traceSigma: cellNumber(row.trace_sigma),
-    });
-  }
-  return { summary, returns, noise };
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Aggregation
@@ -140,7 +61,7 @@ interface RunFigures {
 
 /** Reads run folders (caching the finished ones) and writes sweep.csv, sweep-groups.csv and sweep-summary.json. */
 export class SweepAggregator {
-  private readonly cache = new Map<string, RunData>();
+  private readonly cache = new Map<string, RunSeries>();
 
   constructor(
     private readonly plan: AggregatePlan,
@@ -153,10 +74,10 @@ export class SweepAggregator {
     this.cache.delete(id);
   }
 
-  private data(id: string): RunData {
+  private data(id: string): RunSeries {
     const cached = this.cache.get(id);
     if (cached) return cached;
-    const data = readRunData(path.join(this.dir, 'runs', id));
+    const data = runSeries(readRunFolder(path.join(this.dir, 'runs', id)));
     // A folder without a summary is still being written; read it again next time.
     if (data.summary) this.cache.set(id, data);
     return data;
@@ -288,7 +209,7 @@ function settingCell(value: unknown): CsvValue {
   return JSON.stringify(value);
 }
 
-function runRow(run: AggregatePlan['runs'][number], data: RunData, figures: RunFigures, keys: readonly string[]): Record<string, CsvValue> {
+function runRow(run: AggregatePlan['runs'][number], data: RunSeries, figures: RunFigures, keys: readonly string[]): Record<string, CsvValue> {
   const summary = data.summary;
   const lastReturn = data.returns[data.returns.length - 1];
   const row: Record<string, CsvValue> = {
@@ -337,7 +258,7 @@ function groupRow(
   group: string,
   settings: Readonly<Record<string, unknown>>,
   runs: number,
-  completed: readonly { data: RunData; run: AggregatePlan['runs'][number] }[],
+  completed: readonly { data: RunSeries; run: AggregatePlan['runs'][number] }[],
   figures: Map<string, RunFigures>,
   pooled: Record<NoiseComponent, { mean: NoiseMeans[]; matched: NoiseMeans[]; growth: GrowthMeans[] }>,
   keys: readonly string[],
@@ -376,7 +297,7 @@ function groupRow(
  */
 function levelRatios(
   plan: AggregatePlan,
-  byGroup: Map<string, { run: AggregatePlan['runs'][number]; data: RunData }[]>,
+  byGroup: Map<string, { run: AggregatePlan['runs'][number]; data: RunSeries }[]>,
   pooled: Map<string, Record<NoiseComponent, { mean: NoiseMeans[]; matched: NoiseMeans[]; growth: GrowthMeans[] }>>,
   bootstrapOptions: BootstrapOptions | undefined,
 ): unknown[] {
@@ -418,21 +339,3 @@ function levelRatios(
   return out;
 }
 
-export function writeCsvAtomic(file: string, columns: readonly string[], rows: readonly Record<string, CsvValue>[]): void {
-  const records = rows.map((row) => columns.map((c) => formatCell(row[c])));
-  const text = stringify(records, { header: true, columns: [...columns] });
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, text);
-  fs.renameSync(tmp, file);
-}
-
-/** As run-folder.ts writes cells: empty for no value, `inf` for unbounded, 9 significant digits. */
-function formatCell(value: CsvValue): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'number') {
-    if (Number.isNaN(value)) return '';
-    if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
-    return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(9)));
-  }
-  return String(value);
-}

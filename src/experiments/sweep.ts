@@ -30,14 +30,16 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { parseConfig, setPath, type RunConfig } from '../config/schema.js';
+import { type RunConfig } from '../config/schema.js';
+import { setPath, valueAt } from '../core/json-path.js';
+import { parseConfig } from '../config/load.js';
 import { ConfigError, InputError, InvalidValueError } from '../core/errors.js';
 import { formatDuration, type ProgressMode } from '../run/progress.js';
 import { packageVersion } from '../core/package-root.js';
 import { readJson, writeJsonAtomic } from '../run/run-folder.js';
 import { SweepAggregator } from './sweep-results.js';
 import type { RunOutcome, WorkerReply, WorkerRequest, WorkerTask } from './sweep-worker.js';
-import type { RunStatus, RunSummary } from '../run/trainer.js';
+import type { RunStatus, RunSummary } from '../run/run-folder.js';
 
 export type { RunOutcome } from './sweep-worker.js';
 
@@ -377,14 +379,6 @@ export function canonicalJson(value: unknown): string {
   ) ?? 'undefined';
 }
 
-function valueAt(raw: unknown, at: readonly string[]): unknown {
-  let node = raw;
-  for (const key of at) {
-    if (node === null || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[key];
-  }
-  return node;
-}
 
 // ---------------------------------------------------------------------------------------------------------------
 // The output folder

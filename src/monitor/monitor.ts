@@ -50,7 +50,8 @@ import {
   type GradStatsOptions,
   type GroupAssignment,
 } from './per-sample.js';
-import type { NoiseComponent, NoiseProbe, NoiseProbeComponent } from './probe.js';
+import { NOISE_COMPONENTS, type NoiseComponent } from '../core/components.js';
+import type { NoiseProbe, NoiseProbeComponent } from './probe.js';
 
 /** noise.csv columns, in order. */
 export const NOISE_COLUMNS = [
@@ -232,7 +233,6 @@ export interface NoiseSummary {
   readonly warnings: readonly string[];
 }
 
-const COMPONENTS: readonly NoiseComponent[] = ['policy', 'value', 'total'];
 
 /** Relative disagreement between the tapped gradient and autodiff above which the fast path is not trusted. */
 const VERIFY_TOLERANCE = 1e-3;
@@ -325,10 +325,10 @@ export class NoiseMonitor {
     this.lastLayerRows = [];
     if (!this.shouldMeasure(ctx.update)) return [];
     // Nothing to measure (e.g. REINFORCE before its first complete episode): try again at the next update.
-    if (probe.n === 0 || COMPONENTS.every((c) => probe.components[c] === undefined)) return [];
+    if (probe.n === 0 || NOISE_COMPONENTS.every((c) => probe.components[c] === undefined)) return [];
     const groups = this.groupsFor(probe);
     const rows: NoiseRow[] = [];
-    for (const component of COMPONENTS) {
+    for (const component of NOISE_COMPONENTS) {
       const probeComponent = probe.components[component];
       if (!probeComponent) continue;
       const start = performance.now();
@@ -360,7 +360,7 @@ export class NoiseMonitor {
   /** Per component: run mean, final figure, quartile windows and quarters (see ComponentNoiseSummary). */
   summary(): NoiseSummary {
     const components: Partial<Record<NoiseComponent, ComponentNoiseSummary>> = {};
-    for (const component of COMPONENTS) {
+    for (const component of NOISE_COMPONENTS) {
       const tracker = this.trackers.get(`${component}|all`);
       if (!tracker) continue;
       const pre = this.trackers.get(`${component}|pre`);

@@ -9,8 +9,7 @@
  * - fallback: `subset(indices)` gives the mean loss over any subset, differentiated with ordinary autodiff.
  */
 import type * as tf from '@tensorflow/tfjs';
-
-export type NoiseComponent = 'policy' | 'value' | 'total';
+import type { NoiseComponent } from '../core/components.js';
 
 export interface NoiseProbeComponent {
   /** One [n, outSize] shape per dense layer, in the order `tapped` returns their inputs. */

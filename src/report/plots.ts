@@ -10,9 +10,9 @@
  * figures can also be inlined in one HTML page without clashing.
  */
 import * as vega from 'vega';
+import { NOISE_COMPONENTS, type NoiseComponent } from '../core/components.js';
 import { compile, type TopLevelSpec } from 'vega-lite';
 
-export type PlotComponent = 'policy' | 'value' | 'total';
 
 /** One noise.csv measurement of one component: the smoothed B_simple with its interval. */
 export interface NoisePoint {
@@ -123,7 +123,6 @@ export interface CriticalPoint {
   bSimpleHi?: number;
 }
 
-export const COMPONENT_ORDER: readonly PlotComponent[] = ['policy', 'value', 'total'];
 const COMPONENT_COLORS = ['#1f77b4', '#d62728', '#7f7f7f'];
 /** Run average, matched progress. */
 const MEASURE_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c'];
@@ -186,8 +185,8 @@ export function noiseOverTrainingSpec(runs: readonly TrainingCurves[], options: 
     }
   }
   const returns = returnRows(runs.map((r) => ({ label: r.label, run: r.runId ?? r.label, returns: r.returns })));
-  const components = COMPONENT_ORDER.filter((c) => noise.some((row) => row['component'] === c));
-  const extra = unique(noise.map((row) => String(row['component']))).filter((c) => !components.includes(c as PlotComponent));
+  const components = NOISE_COMPONENTS.filter((c) => noise.some((row) => row['component'] === c));
+  const extra = unique(noise.map((row) => String(row['component']))).filter((c) => !components.includes(c as NoiseComponent));
   const componentDomain = [...components, ...extra];
   const resolvedCount = noise.filter((row) => row['b_simple'] !== null).length;
   const log = logScale(noise.map((row) => row['b_simple'] as number | null));
@@ -201,7 +200,7 @@ export function noiseOverTrainingSpec(runs: readonly TrainingCurves[], options: 
     type: 'nominal' as const,
     title: 'component',
     legend: lineLegend,
-    scale: { domain: componentDomain, range: componentDomain.map((c, i) => COMPONENT_COLORS[COMPONENT_ORDER.indexOf(c as PlotComponent)] ?? extraColor(i)) },
+    scale: { domain: componentDomain, range: componentDomain.map((c, i) => COMPONENT_COLORS[NOISE_COMPONENTS.indexOf(c as NoiseComponent)] ?? extraColor(i)) },
   };
   const subtitle =
     options.subtitle ??
@@ -637,7 +636,7 @@ function unique<T>(values: readonly T[]): T[] {
 
 function orderComponents(values: readonly string[]): string[] {
   const present = unique(values);
-  return [...COMPONENT_ORDER.filter((c) => present.includes(c)), ...present.filter((c) => !COMPONENT_ORDER.includes(c as PlotComponent))];
+  return [...NOISE_COMPONENTS.filter((c) => present.includes(c)), ...present.filter((c) => !NOISE_COMPONENTS.includes(c as NoiseComponent))];
 }
 
 function geometricMean(values: readonly number[]): number {

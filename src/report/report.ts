@@ -25,8 +25,10 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { parse } from 'csv-parse/sync';
+import { NOISE_COMPONENTS } from '../core/components.js';
 import { InvalidValueError } from '../core/errors.js';
+import { getPath } from '../core/json-path.js';
+import { cellNumber, readCsvIfExists, type CsvTable } from '../run/csv.js';
 import {
   firstReaching,
   growthAggregate,
@@ -45,7 +47,6 @@ import {
 } from '../analysis/noise-figures.js';
 import {
   bCritVsBSimple,
-  COMPONENT_ORDER,
   formatNumber,
   MEASURE_ORDER,
   noiseOverTraining,
@@ -79,39 +80,9 @@ export const REPORT_CONFIDENCE = 0.95;
 // ---------------------------------------------------------------------------------------------------------------
 // Reading
 
-export interface CsvTable {
-  columns: string[];
-  rows: Record<string, string>[];
-}
-
-/**
- * Parse a CSV with a header row. A run killed mid-write may leave a partial last line: only complete lines are read,
- * and rows with the wrong number of cells are dropped.
- */
-export function readCsv(file: string): CsvTable {
-  let text = fs.readFileSync(file, 'utf8');
-  const end = text.lastIndexOf('\n');
-  text = end >= 0 ? text.slice(0, end + 1) : '';
-  const records = parse(text, { skip_empty_lines: true, relax_column_count: true }) as string[][];
-  const columns = records[0] ?? [];
-  const rows: Record<string, string>[] = [];
-  for (const record of records.slice(1)) {
-    if (record.length !== columns.length) continue;
-    const row: Record<string, string> = {};
-    columns.forEach((c, i) => (row[c] = record[i]!));
-    rows.push(row);
-  }
-  return { columns, rows };
-}
-
-/** A CSV cell as a number: empty → NaN; `nan`, `inf`, `-inf` as written by gradnoise. */
-export function cell(row: Record<string, string> | undefined, column: string): number {
-  const text = row?.[column]?.trim().toLowerCase();
-  if (text === undefined || text === '' || text === 'nan') return NaN;
-  if (text === 'inf' || text === '+inf' || text === 'infinity') return Infinity;
-  if (text === '-inf' || text === '-infinity') return -Infinity;
-  const value = Number(text);
-  return Number.isNaN(value) ? NaN : value;
+/** A metrics/noise/aggregate cell as a number (see `cellNumber`). */
+function cell(row: Record<string, string> | undefined, column: string): number {
+  return cellNumber(row?.[column]);
 }
 
 function readJsonIfAny(file: string): unknown {
@@ -121,10 +92,6 @@ function readJsonIfAny(file: string): unknown {
   } catch {
     return null;
   }
-}
-
-function readCsvIfAny(file: string): CsvTable | null {
-  return fs.existsSync(file) ? readCsv(file) : null;
 }
 
 const has = (dir: string, name: string) => fs.existsSync(path.join(dir, name));
@@ -160,17 +127,6 @@ function asObject(value: unknown): Json | null {
   return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : null;
 }
 
-/** `a.b.c` in a nested object. */
-function getPath(target: unknown, dotted: string): unknown {
-  let current: unknown = target;
-  for (const key of dotted.split('.')) {
-    const obj = asObject(current);
-    if (!obj || !(key in obj)) return undefined;
-    current = obj[key];
-  }
-  return current;
-}
-
 export interface RunData {
   id: string;
   dir: string;
@@ -196,7 +152,7 @@ export interface RunData {
  */
 export function loadRun(dir: string, fallback: Record<string, string> = {}, manifestConfig: Json | null = null): RunData {
   const config = asObject(readJsonIfAny(path.join(dir, 'config.json'))) ?? manifestConfig;
-  const noise = readCsvIfAny(path.join(dir, 'noise.csv'));
+  const noise = readCsvIfExists(path.join(dir, 'noise.csv'));
   if (noise && noise.columns.includes('layer')) noise.rows = noise.rows.filter((r) => r['layer'] === 'all' || r['layer'] === '');
   const text = (v: unknown) => (v === undefined || v === null ? undefined : String(v));
   return {
@@ -208,7 +164,7 @@ export function loadRun(dir: string, fallback: Record<string, string> = {}, mani
     level: Number(getPath(config, 'env.level') ?? fallback['env.level'] ?? fallback['level'] ?? 0),
     seed: text(getPath(config, 'run.seed')) ?? fallback['run.seed'] ?? fallback['seed'] ?? '?',
     algo: text(getPath(config, 'agent.algo')) ?? fallback['agent.algo'] ?? '',
-    metrics: readCsvIfAny(path.join(dir, 'metrics.csv')),
+    metrics: readCsvIfExists(path.join(dir, 'metrics.csv')),
     noise,
     summary: asObject(readJsonIfAny(path.join(dir, 'summary.json'))),
     matchedTarget: cell(fallback, 'matched_target'),
@@ -370,7 +326,7 @@ export function levelTarget(runs: readonly RunData[], fraction = MATCHED_FRACTIO
 
 function runComponents(run: RunData): string[] {
   const present = new Set(run.noise?.rows.map((r) => r['component'] ?? '') ?? []);
-  return [...COMPONENT_ORDER.filter((c) => present.has(c)), ...[...present].filter((c) => c !== '' && !COMPONENT_ORDER.includes(c as never))];
+  return [...NOISE_COMPONENTS.filter((c) => present.has(c)), ...[...present].filter((c) => c !== '' && !NOISE_COMPONENTS.includes(c as never))];
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -551,7 +507,7 @@ function defaultMatchedRule(fraction: number): string {
 
 function loadSweep(dir: string): SweepInfo {
   const json = asObject(readJsonIfAny(path.join(dir, 'sweep.json')));
-  const aggregate = readCsvIfAny(path.join(dir, 'sweep.csv'));
+  const aggregate = readCsvIfExists(path.join(dir, 'sweep.csv'));
   const summary = asObject(readJsonIfAny(path.join(dir, 'sweep-summary.json')));
   const runs = loadRuns(dir, aggregate, json);
   const keys = Array.isArray(json?.['keys']) ? (json['keys'] as unknown[]).map(String) : gridPathsOf(getPath(json, 'definition.grid') ?? json?.['grid']);
@@ -590,7 +546,7 @@ function sweepFamilyFindings(sweep: SweepInfo): FamilyFindings[] {
   if (!sweep.findings) {
     sweep.findings = sweep.families.flatMap((family) => {
       const { runs } = familyRuns(sweep, family);
-      return COMPONENT_ORDER.flatMap((c) => familyFindings(runs, family, c, sweep.fraction) ?? []);
+      return NOISE_COMPONENTS.flatMap((c) => familyFindings(runs, family, c, sweep.fraction) ?? []);
     });
   }
   return sweep.findings;
@@ -633,7 +589,7 @@ async function sweepSections(builder: ReportBuilder, sweep: SweepInfo, prefix: s
   const groups: DifficultyGroup[] = [];
   for (const family of sweep.families) {
     const { runs } = familyRuns(sweep, family);
-    for (const component of COMPONENT_ORDER) {
+    for (const component of NOISE_COMPONENTS) {
       for (const level of levelFigures(runs, component, sweep.fraction)) {
         for (const r of level.perRun) {
           difficulty.push({ family, level: level.level, component, seed: r.run.seed, bSimple: r.average.value, measure: MEASURE_ORDER[0] });
@@ -976,14 +932,14 @@ function sweepRunsTable(sweep: SweepInfo): string {
       runStatus(r),
       formatCellValue(lastCell(r.metrics, 'env_steps') ?? ''),
       num(finalReturn(r)),
-      ...COMPONENT_ORDER.map((c) => fig(componentFindings(r, c).average)),
+      ...NOISE_COMPONENTS.map((c) => fig(componentFindings(r, c).average)),
       Number.isFinite(target) ? (policy.reached ? `${fig(policy.figure)} at ${formatCellValue(policy.reached.envSteps)} steps` : `target ${num(target)} not reached`) : '–',
       `${String(meta['backend'] ?? '?')}${meta['gpu'] === true ? ' (GPU)' : ''}`,
     ];
   });
   return table(
     'Runs',
-    ['run', 'env family', 'level', 'seed', 'status', 'env steps', 'final return', ...COMPONENT_ORDER.map((c) => `B_simple avg, ${c}`), 'B_simple, policy, at matched progress', 'backend'],
+    ['run', 'env family', 'level', 'seed', 'status', 'env steps', 'final return', ...NOISE_COMPONENTS.map((c) => `B_simple avg, ${c}`), 'B_simple, policy, at matched progress', 'backend'],
     rows,
   );
 }
@@ -1106,7 +1062,7 @@ function loadCritical(dir: string): CriticalInfo {
   const root = asObject(json);
   const list = Array.isArray(json) ? json : (pick(root ?? {}, ['targets', 'fits', 'results']) as unknown);
   let fits: CriticalFit[] = Array.isArray(list) ? list.flatMap((f, i) => (asObject(f) ? [fitFrom(asObject(f)!, i)] : [])) : [];
-  const csv = readCsvIfAny(path.join(dir, 'critical-batch.csv'));
+  const csv = readCsvIfExists(path.join(dir, 'critical-batch.csv'));
   if (fits.length === 0 && csv) fits = csv.rows.map((r, i) => fitFrom(r, i));
   const runs = loadRuns(dir, null, asObject(readJsonIfAny(path.join(dir, 'sweep.json'))));
   // Measured points missing from the JSON: read them off the runs' metrics (first update whose mean return ≥ target).
@@ -1370,7 +1326,7 @@ function reproduceOverview(manifest: Json | null, sweeps: readonly SweepInfo[], 
       cpuModel: 'CPU model',
       memoryGiB: 'memory (GiB)',
       node: 'node',
-      loadAverageAtStart: 'load average at start (1, 5, 15 min)',
+      loadAverage: 'load average at start (1, 5, 15 min)',
     };
     const known = Object.keys(labels).map((k): [string, unknown] => [labels[k]!, Array.isArray(machine[k]) ? (machine[k] as unknown[]).join(', ') : machine[k]]);
     const other = Object.keys(machine)

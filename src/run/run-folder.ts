@@ -1,42 +1,60 @@
 /**
- * Writing a run's folder: CSV logs appended row by row (so a killed run keeps everything up to its last update) and
- * JSON files written atomically (temp file + rename, so no reader ever sees half a file).
+ * A run's folder, written and read in one place: `config.json` (the resolved config plus `meta`), `metrics.csv` and
+ * `noise.csv` (appended row by row, so a killed run keeps everything up to its last update) and `summary.json`. JSON
+ * files are written atomically (temp file + rename), so no reader ever sees half a file. Readers use the writers'
+ * types.
  */
 import fs from 'node:fs';
-import { stringify } from 'csv-stringify/sync';
+import path from 'node:path';
+import type { RunConfig } from '../config/schema.js';
 import { InvalidValueError } from '../core/errors.js';
+import type { NoiseSummary } from '../monitor/monitor.js';
+import { readCsvIfExists, type CsvTable } from './csv.js';
+import type { WebGpuAdapter } from './webgpu.js';
 
-export type CsvValue = number | string | boolean | null | undefined;
+export type RunStatus = 'completed' | 'interrupted' | 'diverged' | 'failed';
 
-/** Appends rows with a fixed column order; the header goes out with the first row. */
-export class CsvLog {
-  private headerWritten: boolean;
-  constructor(
-    readonly file: string,
-    readonly columns: readonly string[],
-  ) {
-    this.headerWritten = fs.existsSync(file) && fs.statSync(file).size > 0;
-  }
-
-  append(rows: readonly Record<string, CsvValue>[]): void {
-    if (rows.length === 0) return;
-    const records = rows.map((row) => this.columns.map((c) => formatCell(row[c])));
-    const text = stringify(records, { header: !this.headerWritten, columns: this.headerWritten ? undefined : [...this.columns] });
-    fs.appendFileSync(this.file, text);
-    this.headerWritten = true;
-  }
+/** `summary.json`. */
+export interface RunSummary {
+  status: RunStatus;
+  error?: string;
+  envId: string;
+  algo: string;
+  seed: number;
+  backend: string;
+  gpu: boolean;
+  updates: number;
+  envSteps: number;
+  episodes: number;
+  wallS: number;
+  returnMean: number | null;
+  returnBest: number | null;
+  noise?: NoiseSummary;
 }
 
-/** Numbers written so that the same value always gives the same text; non-finite values as empty cells or nan/inf. */
-function formatCell(value: CsvValue): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'number') {
-    if (Number.isNaN(value)) return 'nan';
-    if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
-    return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(9)));
-  }
-  return String(value);
+/** The `meta` block the trainer adds to `config.json`. */
+export interface RunMeta {
+  package: string;
+  version: string;
+  backend: string;
+  backendRequested: string;
+  gpu: boolean;
+  tfjs: string;
+  /** The WebGPU adapter, on the webgpu backend. */
+  adapter?: WebGpuAdapter;
+  node: string;
+  startedAt: string;
 }
+
+/** `config.json`: the resolved config the run used, and how it ran. */
+export type RunFolderConfig = RunConfig & { meta?: RunMeta };
+
+export const RUN_FILES = {
+  config: 'config.json',
+  metrics: 'metrics.csv',
+  noise: 'noise.csv',
+  summary: 'summary.json',
+} as const;
 
 export function writeJsonAtomic(file: string, value: unknown): void {
   const tmp = `${file}.tmp-${process.pid}`;
@@ -68,3 +86,31 @@ export function readJson<T>(file: string): T {
   return JSON.parse(fs.readFileSync(file, 'utf8')) as T;
 }
 
+
+function readJsonIfExists<T>(file: string): T | null {
+  try {
+    return readJson<T>(file);
+  } catch {
+    return null;
+  }
+}
+
+/** What a run folder holds; each part is null while the file is missing (a run not started, or killed early). */
+export interface RunFolder {
+  dir: string;
+  config: RunFolderConfig | null;
+  summary: RunSummary | null;
+  metrics: CsvTable | null;
+  /** noise.csv as written: component rows and, with `monitor.perLayer`, per-layer rows. */
+  noise: CsvTable | null;
+}
+
+export function readRunFolder(dir: string): RunFolder {
+  return {
+    dir,
+    config: readJsonIfExists<RunFolderConfig>(path.join(dir, RUN_FILES.config)),
+    summary: readJsonIfExists<RunSummary>(path.join(dir, RUN_FILES.summary)),
+    metrics: readCsvIfExists(path.join(dir, RUN_FILES.metrics)),
+    noise: readCsvIfExists(path.join(dir, RUN_FILES.noise)),
+  };
+}

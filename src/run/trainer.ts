@@ -11,18 +11,16 @@ import type { UpdateStats } from '../../agents/agent.js';
 import { describeBackend, selectBackend, type BackendInfo } from './backend.js';
 import type { RunConfig } from '../config/schema.js';
 import { DivergedError, GradnoiseError } from '../core/errors.js';
-import { NOISE_COLUMNS, NoiseMonitor, type NoiseRow, type NoiseSummary } from '../monitor/monitor.js';
-import type { NoiseComponent } from '../monitor/probe.js';
+import { NOISE_COLUMNS, NoiseMonitor, type NoiseRow } from '../monitor/monitor.js';
+import { NOISE_COMPONENTS, type NoiseComponent } from '../core/components.js';
 import { Progress, type ProgressMode } from './progress.js';
 import { loadEnvModule, makeEnv } from './registry.js';
 import { Rng } from '../core/rng.js';
+import { mean, std } from '../core/stats.js';
 import { packageVersion } from '../core/package-root.js';
-import { CsvLog, createRunFolder, writeJsonAtomic } from './run-folder.js';
+import { CsvLog } from './csv.js';
+import { createRunFolder, writeJsonAtomic, RUN_FILES, type RunMeta, type RunStatus, type RunSummary } from './run-folder.js';
 import type { VectorEnv } from '../core/vector-env.js';
-
-export type RunStatus = 'completed' | 'interrupted' | 'diverged' | 'failed';
-
-export const COMPONENTS: readonly NoiseComponent[] = ['policy', 'value', 'total'];
 
 /** Episodes in the rolling window behind `return_mean` / `length_mean`. */
 export const RETURN_WINDOW = 20;
@@ -44,25 +42,8 @@ export const WALL_CLOCK_COLUMNS = ['wall_s', 'sps'] as const;
 export function metricsColumns(monitorEnabled: boolean): string[] {
   const columns = ['update', 'env_steps', 'wall_s', 'sps', 'episodes', 'episodes_update', 'return_mean', 'return_std', 'length_mean'];
   columns.push(...Object.values(STATS_COLUMNS), 'batch_size');
-  if (monitorEnabled) columns.push(...COMPONENTS.map((c) => `b_simple_${c}`));
+  if (monitorEnabled) columns.push(...NOISE_COMPONENTS.map((c) => `b_simple_${c}`));
   return columns;
-}
-
-export interface RunSummary {
-  status: RunStatus;
-  error?: string;
-  envId: string;
-  algo: string;
-  seed: number;
-  backend: string;
-  gpu: boolean;
-  updates: number;
-  envSteps: number;
-  episodes: number;
-  wallS: number;
-  returnMean: number | null;
-  returnBest: number | null;
-  noise?: NoiseSummary;
 }
 
 export interface PreparedRun {
@@ -106,20 +87,18 @@ export async function train(config: RunConfig, options: TrainOptions): Promise<R
 async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendInfo, options: TrainOptions): Promise<RunSummary> {
   const startedAt = new Date();
   const dir = options.runDir;
-  writeJsonAtomic(path.join(dir, 'config.json'), {
-    ...config,
-    meta: {
-      package: 'gradnoise',
-      version: packageVersion(),
-      backend: backend.name,
-      backendRequested: backend.requested,
-      gpu: backend.gpu,
-      tfjs: backend.tfjsVersion,
-      ...(backend.adapter ? { adapter: backend.adapter } : {}),
-      node: process.version,
-      startedAt: startedAt.toISOString(),
-    },
-  });
+  const meta: RunMeta = {
+    package: 'gradnoise',
+    version: packageVersion(),
+    backend: backend.name,
+    backendRequested: backend.requested,
+    gpu: backend.gpu,
+    tfjs: backend.tfjsVersion,
+    ...(backend.adapter ? { adapter: backend.adapter } : {}),
+    node: process.version,
+    startedAt: startedAt.toISOString(),
+  };
+  writeJsonAtomic(path.join(dir, RUN_FILES.config), { ...config, meta });
   const progress = new Progress(options.progress ?? 'quiet', `${config.env.id} ${config.agent.algo}`);
   progress.message(`gradnoise: backend ${describeBackend(backend)}, run folder ${dir}`);
 
@@ -129,8 +108,8 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
   const agent = createAgent(config.agent, env, root.split('agent'));
   const monitor = config.monitor.enabled ? new NoiseMonitor(config.monitor, { rng: root.split('monitor'), onWarning: (message) => progress.message(`gradnoise: monitor: ${message}`) }) : null;
 
-  const metrics = new CsvLog(path.join(dir, 'metrics.csv'), metricsColumns(monitor !== null));
-  const noiseLog = monitor ? new CsvLog(path.join(dir, 'noise.csv'), NOISE_COLUMNS) : null;
+  const metrics = new CsvLog(path.join(dir, RUN_FILES.metrics), metricsColumns(monitor !== null));
+  const noiseLog = monitor ? new CsvLog(path.join(dir, RUN_FILES.noise), NOISE_COLUMNS) : null;
 
   let stop: RunStatus | null = null;
   const requestStop = () => {
@@ -198,7 +177,7 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
           batch_size: agent.batchSize(batch),
         };
         for (const [key, column] of Object.entries(STATS_COLUMNS)) row[column] = stats[key as keyof UpdateStats];
-        if (monitor) for (const c of COMPONENTS) row[`b_simple_${c}`] = latestB[c] ?? null;
+        if (monitor) for (const c of NOISE_COMPONENTS) row[`b_simple_${c}`] = latestB[c] ?? null;
         metrics.append([row]);
       }
       progress.update({
@@ -244,17 +223,8 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
     returnBest: Number.isFinite(bestReturnMean) ? bestReturnMean : null,
     ...(monitor ? { noise: monitor.summary() } : {}),
   };
-  writeJsonAtomic(path.join(dir, 'summary.json'), summary);
+  writeJsonAtomic(path.join(dir, RUN_FILES.summary), summary);
   progress.done();
   progress.message(`gradnoise: ${status} after ${envSteps} env steps; mean return ${summary.returnMean?.toFixed(1) ?? '-'}`);
   return summary;
-}
-
-function mean(values: readonly number[]): number {
-  return values.length === 0 ? NaN : values.reduce((a, b) => a + b, 0) / values.length;
-}
-
-function std(values: readonly number[]): number {
-  const m = mean(values);
-  return Math.sqrt(values.reduce((a, b) => a + (b - m) * (b - m), 0) / values.length);
 }

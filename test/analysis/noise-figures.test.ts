@@ -1,26 +1,8 @@
 /** Pure analysis: ratio of means, matched progress, growth, across-seed pooling and bootstrap intervals. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import {
-  bootstrap,
-  firstReaching,
-  growthAggregate,
-  growthOverTraining,
-  matchedFigure,
-  matchedPoints,
-  median,
-  pooledBSimple,
-  quantileSorted,
-  ratioOfMeans,
-  returnRange,
-  scaleRatio,
-  seedAggregate,
-  settingRatio,
-  targetReturn,
-  windowAround,
-  type NoiseMeasurement,
-  type ReturnPoint,
-} from '../../src/analysis/noise-figures.js';
+import { bootstrap, firstReaching, growthAggregate, growthOverTraining, matchedFigure, matchedPoints, pooledBSimple, ratioOfMeans, returnRange, scaleRatio, seedAggregate, settingRatio, targetReturn, windowAround, type NoiseMeasurement, type ReturnPoint } from '../../src/analysis/noise-figures.js';
+import { median, quantileSorted } from '../../src/core/stats.js';
 import { Rng } from '../../src/core/rng.js';
 
 const BATCH = 100;

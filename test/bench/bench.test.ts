@@ -88,8 +88,8 @@ describe('bench (smoke)', () => {
     // Both at once: most of each is process start-up.
     const [ok, bad] = await Promise.all([cli(['bench', 'envs', '--json', '--seconds', '0.01']), cli(['bench', 'train', '--backends', 'gpu'])]);
     assert.equal(ok.code, 0, ok.stderr);
-    const last = JSON.parse(ok.stdout.trim().split('\n').pop()!) as { machine: { cores: number }; envs: { rows: unknown[] } };
-    assert.ok(last.machine.cores >= 1);
+    const last = JSON.parse(ok.stdout.trim().split('\n').pop()!) as { machine: { cpus: number }; envs: { rows: unknown[] } };
+    assert.ok(last.machine.cpus >= 1);
     assert.ok(last.envs.rows.length > 0);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--backends/);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { applyOverrides, parseConfig } from '../../src/config/schema.js';
+import { applyOverrides, parseConfig } from '../../src/config/load.js';
 import { ConfigError } from '../../src/core/errors.js';
 
 const base = { env: { id: 'CartPole-v1', numEnvs: 4 }, agent: { algo: 'ppo' } };

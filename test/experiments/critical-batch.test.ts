@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { parseConfig } from '../../src/config/schema.js';
+import { parseConfig } from '../../src/config/load.js';
 import {
   analyzeCriticalBatch,
   batchShape,
@@ -18,7 +18,7 @@ import { analyzeTarget, bestPerBatchSize, fitCriticalBatch, paperLearningRate, t
 import { InputError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
 import { runSweep } from '../../src/experiments/sweep.js';
-import type { RunData } from '../../src/experiments/sweep-results.js';
+import type { RunSeries } from '../../src/analysis/noise-figures.js';
 import { writeFakeRun } from '../helpers/sweep-fakes.js';
 
 const S_MIN = 200;
@@ -162,13 +162,13 @@ describe('critical-batch rules', () => {
 
 describe('critical-batch analysis of run folders', () => {
   /** A run whose return climbs linearly and reaches `reach` after steps(B) updates; B_simple 300 throughout. */
-  function fakeData(batch: number, seed: number, status = 'completed'): RunData {
+  function fakeData(batch: number, seed: number, status = 'completed'): RunSeries {
     const need = steps(batch) * (1 + 0.05 * (seed - 2));
     const updates = Math.ceil(need * 1.5);
     const returnsList = Array.from({ length: updates }, (_, i) => ({ update: i + 1, envSteps: (i + 1) * batch, returnMean: (100 * (i + 1)) / need }));
     const noise = Array.from({ length: updates }, (_, i) => ({ update: i + 1, envSteps: (i + 1) * batch, gradSq: 2, traceSigma: 600 }));
     return {
-      summary: { status, envId: 'X', algo: 'ppo', seed, backend: 'cpu', gpu: false, updates, envSteps: updates * batch, episodes: 1, wallS: 1, returnMean: 150, returnBest: 150 } as RunData['summary'],
+      summary: { status, envId: 'X', algo: 'ppo', seed, backend: 'cpu', gpu: false, updates, envSteps: updates * batch, episodes: 1, wallS: 1, returnMean: 150, returnBest: 150 } as RunSeries['summary'],
       returns: returnsList,
       noise: { policy: noise, value: noise, total: noise },
     };

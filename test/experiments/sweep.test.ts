@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { sweepCommand } from '../../src/cli/commands/sweep.js';
 import { ConfigError, InputError, InvalidValueError } from '../../src/core/errors.js';
-import { readCsv } from '../../src/experiments/sweep-results.js';
+import { readCsv } from '../../src/run/csv.js';
 import {
   checkOutDir,
   expandSweep,
@@ -190,7 +190,7 @@ describe('running a sweep (in-process fake runs)', () => {
     for (const c of ['policy', 'value', 'total']) {
       for (const figure of ['b_simple_mean', 'b_simple_final', 'b_simple_matched', 'growth']) assert.ok(header.includes(`${figure}_${c}`), `${figure}_${c}`);
     }
-    const rows = readCsv(path.join(out, 'sweep.csv'));
+    const rows = readCsv(path.join(out, 'sweep.csv')).rows;
     assert.equal(rows.length, 6);
     const row = rows.find((r) => r.run_id === 'level=2,seed=1')!;
     assert.equal(row.status, 'completed');
@@ -210,7 +210,7 @@ describe('running a sweep (in-process fake runs)', () => {
     assert.equal(row.matched_env_steps, '512');
     assert.ok(Math.abs(Number(row.b_simple_matched_policy) - 300 * (1 + 9 * 0.375)) < 1e-9);
 
-    const groups = readCsv(path.join(out, 'sweep-groups.csv'));
+    const groups = readCsv(path.join(out, 'sweep-groups.csv')).rows;
     assert.deepEqual(groups.map((g) => g.group), ['level=0', 'level=1', 'level=2']);
     assert.equal(groups[1]!.completed, '2');
     assert.ok(Math.abs(Number(groups[2]!.b_simple_matched_total) - 300 * (1 + 9 * 0.375)) < 1e-9);
@@ -246,7 +246,7 @@ describe('running a sweep (in-process fake runs)', () => {
     assert.equal(result.skipped, 4);
     assert.equal(result.completed, 2);
     assert.equal(fs.existsSync(path.join(killed, 'stray.txt')), false);
-    assert.ok(readCsv(path.join(out, 'sweep.csv')).every((r) => r.status === 'completed'));
+    assert.ok(readCsv(path.join(out, 'sweep.csv')).rows.every((r) => r.status === 'completed'));
 
     assert.throws(
       () => checkOutDir(levelSweep({ seeds: 3 }), out),
@@ -276,7 +276,7 @@ describe('running a sweep (in-process fake runs)', () => {
     const result = await runSweep(levelSweep(), { out, workers: 2, runOne });
     assert.equal(result.completed, 3);
     assert.equal(result.failed, 3);
-    const rows = new Map(readCsv(path.join(out, 'sweep.csv')).map((r) => [r.run_id, r]));
+    const rows = new Map(readCsv(path.join(out, 'sweep.csv')).rows.map((r) => [r.run_id, r]));
     assert.equal(rows.get('level=1,seed=1')!.status, 'diverged');
     assert.equal(rows.get('level=2,seed=2')!.status, 'failed');
     assert.match(rows.get('level=2,seed=2')!.error!, /boom: the agent blew up/);
@@ -298,7 +298,7 @@ describe('running a sweep (in-process fake runs)', () => {
     const runOne: RunOne = (task, signal) => writeFakeRun(task, task.id === 'level=0,seed=1' ? {} : { msPerUpdate: 20 }, signal);
     const result = await runSweep(levelSweep(), { out, workers: 2, runOne, signal: stop.signal, onRunDone: () => stop.abort() });
     assert.equal(result.interrupted, true);
-    const statuses = readCsv(path.join(out, 'sweep.csv')).map((r) => r.status);
+    const statuses = readCsv(path.join(out, 'sweep.csv')).rows.map((r) => r.status);
     assert.equal(statuses.filter((s) => s === 'completed').length, 1);
     assert.equal(statuses.filter((s) => s === 'interrupted').length, 1);
     assert.equal(statuses.filter((s) => s === 'pending').length, 4);
@@ -314,7 +314,7 @@ describe('running a sweep in worker processes', () => {
     const result = await runSweep(plan, { out, workers: 2, workerScript });
     assert.equal(result.completed, 2);
     assert.equal(result.failed, 2);
-    const rows = new Map(readCsv(path.join(out, 'sweep.csv')).map((r) => [r.run_id, r]));
+    const rows = new Map(readCsv(path.join(out, 'sweep.csv')).rows.map((r) => [r.run_id, r]));
     assert.equal(rows.get('gamma=0.99,seed=2')!.status, 'completed');
     assert.equal(rows.get('gamma=0.5,seed=1')!.status, 'failed');
     assert.match(rows.get('gamma=0.5,seed=1')!.error!, /worker process died during the run \(exit code 3\)/);
@@ -330,9 +330,9 @@ describe('running a sweep in worker processes', () => {
     const result = await runSweep(plan, { out, workers: 2, workerScript, signal: stop.signal, onRunDone: (r) => started.push(r.id) });
     clearTimeout(timer);
     assert.equal(result.interrupted, true);
-    const rows = readCsv(path.join(out, 'sweep.csv'));
+    const rows = readCsv(path.join(out, 'sweep.csv')).rows;
     assert.deepEqual(rows.map((r) => r.status), ['interrupted', 'interrupted', 'pending']);
-    const metrics = readCsv(path.join(out, 'runs', 'gamma=0.9,seed=1', 'metrics.csv'));
+    const metrics = readCsv(path.join(out, 'runs', 'gamma=0.9,seed=1', 'metrics.csv')).rows;
     assert.ok(metrics.length > 0 && metrics.length < 20, `${metrics.length} updates kept`);
   });
 
@@ -349,7 +349,7 @@ describe('running a sweep in worker processes', () => {
     );
     await validatePlan(plan);
     const result = await runSweep(plan, { out, workers: 2 });
-    const rows = readCsv(path.join(out, 'sweep.csv'));
+    const rows = readCsv(path.join(out, 'sweep.csv')).rows;
     assert.deepEqual(
       rows.map((r) => [r.run_id, r.status, r.error]),
       [

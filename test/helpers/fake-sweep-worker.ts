@@ -2,7 +2,7 @@
  * A sweep worker process serving fake runs (sweep-fakes.ts) for the process-pool tests, keyed on agent.gamma (unused
  * by fake runs): 0.5 kills the worker mid-run (exit code 3), 0.9 takes 100 ms per update and stops when asked.
  */
-import { parseConfig } from '../../src/config/schema.js';
+import { parseConfig } from '../../src/config/load.js';
 import { serveRuns } from '../../src/experiments/sweep-worker.js';
 import { writeFakeRun } from './sweep-fakes.js';
 

@@ -7,8 +7,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
-import { loadConfig, type RunConfig } from '../../src/config/schema.js';
-import { train, type RunSummary } from '../../src/run/trainer.js';
+import { type RunConfig } from '../../src/config/schema.js';
+import { loadConfig } from '../../src/config/load.js';
+import { train } from '../../src/run/trainer.js';
+import { type RunSummary } from '../../src/run/run-folder.js';
 
 export const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const configsDir = path.join(repo, 'configs');

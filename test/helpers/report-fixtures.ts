@@ -5,7 +5,8 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { CsvLog, writeJsonAtomic } from '../../src/run/run-folder.js';
+import { writeJsonAtomic } from '../../src/run/run-folder.js';
+import { CsvLog } from '../../src/run/csv.js';
 
 export const METRICS_COLUMNS = [
   'update', 'env_steps', 'wall_s', 'sps', 'episodes', 'episodes_update', 'return_mean', 'return_std', 'length_mean',
@@ -317,7 +318,7 @@ export function writeReproduceFolder(dir: string): void {
     updatedAt: '2025-01-01T00:21:40.000Z',
     status: 'completed',
     workers: 2,
-    machine: { platform: 'linux 6.1', arch: 'x64', cpus: 2, cpuModel: 'Test CPU 9000', memoryGiB: 7.5, node: 'v20.0.0', loadAverageAtStart: [0.1, 0.2, 0.3] },
+    machine: { platform: 'linux 6.1', arch: 'x64', cpus: 2, cpuModel: 'Test CPU 9000', memoryGiB: 7.5, node: 'v20.0.0', loadAverage: [0.1, 0.2, 0.3] },
     rules: {
       growth: 'B_simple over the last quarter of a run (by env steps) / over the first quarter',
       difficulty: 'B_simple per level at matched progress: target = min + 0.5·(max − min) of the return_mean; also the whole-run average',

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { RunTask } from '../../src/experiments/sweep.js';
 import type { RunOutcome } from '../../src/experiments/sweep-worker.js';
-import type { RunStatus } from '../../src/run/trainer.js';
+import type { RunStatus } from '../../src/run/run-folder.js';
 
 export interface FakeRunOptions {
   readonly reachAfterUpdates?: number;

@@ -7,7 +7,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { InvalidValueError } from '../../src/core/errors.js';
-import { detectFolder, familyFindings, fig, levelFigures, levelTarget, loadRun, readCsv, verdict, writeReport, type ReportResult } from '../../src/report/report.js';
+import { detectFolder, familyFindings, fig, levelFigures, levelTarget, loadRun, verdict, writeReport, type ReportResult } from '../../src/report/report.js';
+import { readCsv } from '../../src/run/csv.js';
 import { SweepAggregator, type AggregatePlan } from '../../src/experiments/sweep-results.js';
 import { SWEEP_RULES, writeCriticalBatchFolder, writeReproduceFolder, writeRunFolder, writeSweepFolder } from '../helpers/report-fixtures.js';
 

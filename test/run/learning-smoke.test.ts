@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../../src/config/schema.js';
+import { loadConfig } from '../../src/config/load.js';
 import { configsDir, finalReturn, returnCurve, shippedConfigs, trainShipped } from '../helpers/learning.js';
 
 const EXPECTED = ['bandit-reinforce', 'cartpole-a2c', 'cartpole-ppo', 'catch-a2c', 'pendulum-ppo'];

@@ -7,8 +7,9 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
-import { parseConfig } from '../../src/config/schema.js';
-import { train, WALL_CLOCK_COLUMNS, type RunSummary } from '../../src/run/trainer.js';
+import { parseConfig } from '../../src/config/load.js';
+import { train, WALL_CLOCK_COLUMNS } from '../../src/run/trainer.js';
+import { type RunSummary } from '../../src/run/run-folder.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(repo, 'bin/gradnoise.js');

@@ -19,7 +19,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { applyOverrides, loadConfig, type ConfigOverrides, type RunConfig } from '../../src/config/schema.js';
+import { type RunConfig } from '../../src/config/schema.js';
+import { applyOverrides, loadConfig, type ConfigOverrides } from '../../src/config/load.js';
 import type { ComponentNoiseSummary, NoiseFigure } from '../../src/monitor/monitor.js';
 import { train } from '../../src/run/trainer.js';
 

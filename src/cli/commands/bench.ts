@@ -1,10 +1,11 @@
 /** `gradnoise bench envs|train|monitor|ops|all [--json]`: throughput figures; with --json the last line is one JSON object. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { runEnvBench } from '../../bench/envs.js';
-import { machineInfo } from '../../bench/machine.js';
+import { machineInfo } from '../../run/machine.js';
 import { runMonitorBench, type MonitorBenchResult } from '../../bench/monitor.js';
 import { runOpsBench, type OpsBenchResult } from '../../bench/ops.js';
-import { ALL_BACKENDS, loadAverage, type BackendUsed, type ConcreteBackend } from '../../bench/setup.js';
+import { ALL_BACKENDS, type BackendUsed, type ConcreteBackend } from '../../bench/setup.js';
+import { loadAverage } from '../../run/machine.js';
 import { runTrainBench, type TrainBenchResult } from '../../bench/train.js';
 import { InvalidValueError } from '../../core/errors.js';
 import { webgpuSoftwareFromEnv } from '../../run/backend.js';

@@ -5,7 +5,7 @@
  */
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { loadConfig } from '../../config/schema.js';
+import { loadConfig } from '../../config/load.js';
 import {
   analyzeCriticalBatch,
   DEFAULT_TARGETS,
@@ -17,7 +17,7 @@ import {
   type LrRule,
 } from '../../experiments/critical-batch.js';
 import { InvalidValueError } from '../../core/errors.js';
-import type { NoiseComponent } from '../../monitor/probe.js';
+import type { NoiseComponent } from '../../core/components.js';
 import { Progress } from '../../run/progress.js';
 import { checkOutDir, runSweep, validatePlan } from '../../experiments/sweep.js';
 import { withInterrupts, workersOption, type SweepHooks } from './sweep.js';

@@ -1,10 +1,10 @@
 /** `gradnoise train CONFIG [--set path=value ...] [--out DIR] [--seed N] [--backend B] [--quiet]` */
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { loadConfig } from '../../config/schema.js';
+import { loadConfig } from '../../config/load.js';
 import { Progress } from '../../run/progress.js';
 import { defaultRunName } from '../../run/run-folder.js';
-import type { RunStatus } from '../../run/trainer.js';
+import type { RunStatus } from '../../run/run-folder.js';
 
 interface TrainArgs {
   config: string;
