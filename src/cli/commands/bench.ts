@@ -107,7 +107,7 @@ function printMonitor(r: MonitorBenchResult, log: (line: string) => void): void 
 }
 
 function printUsed(used: readonly BackendUsed[], log: (line: string) => void): void {
-  for (const u of used) if (u.adapter) log(`${u.backend} adapter: ${u.label}${u.adapter.description ? `, ${u.adapter.description}` : ''}`);
+  for (const u of used) if (u.adapter) log(`adapter: ${u.label}${u.adapter.description ? `; ${u.adapter.description}` : ''}`);
 }
 
 function printOps(r: OpsBenchResult, log: (line: string) => void): void {
@@ -138,7 +138,7 @@ function printOps(r: OpsBenchResult, log: (line: string) => void): void {
     const show = (b: number | null) => (b === null ? 'never' : `B ≥ ${formatRate(b)}`);
     log(`crossover vs ${c.reference}: monitor off ${show(c.batchOff)}, on ${show(c.batchOn)} (${c.basis})`);
   }
-  printUsed(r.rows.filter((row) => row.adapter).map((row) => ({ backend: row.backend, label: `${row.adapter!.software ? 'software' : 'GPU'}: ${row.adapter!.device}, ${row.adapter!.backendType}`, gpu: !row.adapter!.software, adapter: row.adapter })), log);
+  printUsed(r.rows.filter((row) => row.adapter).map((row) => ({ backend: row.backend, label: `${row.backend} (${row.adapter!.software ? 'software' : 'GPU'}: ${row.adapter!.device}, ${row.adapter!.backendType})`, gpu: !row.adapter!.software, adapter: row.adapter })), log);
   for (const s of r.skipped) log(`skipped ${s.backend}: ${s.reason}`);
   log(`load average (1/5/15 min): start ${r.load.start.join(' ')}, end ${r.load.end.join(' ')}; ${fixed(r.wallS, 0)} s`);
 }
