@@ -244,7 +244,7 @@ async function countKernels(fn: () => void): Promise<{ kernels: number; reads: n
 }
 
 /** What the crossover needs from a backend: ms per op, ms per read, matMul GFLOP/s. */
-interface Costs {
+export interface Costs {
   opMs: number;
   readMs: number;
   gflops: number;
@@ -258,14 +258,20 @@ function costsOf(row: OpsRow): Costs {
   return { opMs: row.dispatchCpuMs, readMs: row.readMs, gflops: Math.max(row.denseCpuGflops, ...row.matMul.map((m) => m.cpuGflops)) };
 }
 
+/**
+ * B* = (K·(c_g − c_ref) + r·(ℓ_g − ℓ_ref)) / (F·(1/R_ref − 1/R_g)), rounded up: the batch from which `gpu` runs an
+ * update of K kernels, r reads and F FLOPs per sample faster than `reference`; null when it never does.
+ */
+export function crossoverBatch(gpu: Costs, reference: Costs, kernels: number, reads: number, flopsPerSample: number): number | null {
+  const fixed = kernels * (gpu.opMs - reference.opMs) + reads * (gpu.readMs - reference.readMs);
+  const perSample = flopsPerSample * (1 / (reference.gflops * 1e6) - 1 / (gpu.gflops * 1e6));
+  if (perSample <= 0) return null;
+  return Math.max(0, Math.ceil(fixed / perSample));
+}
+
 function crossoverFor(backend: ConcreteBackend, gpu: Costs, referenceRow: OpsRow, profile: UpdateProfile, basis: string): Crossover {
   const reference = { ...costsOf(referenceRow), gflops: referenceRow.denseCpuGflops };
-  const solve = (kernels: number, reads: number, flopsPerSample: number): number | null => {
-    const fixed = kernels * (gpu.opMs - reference.opMs) + reads * (gpu.readMs - reference.readMs);
-    const perSample = flopsPerSample * (1 / (reference.gflops * 1e6) - 1 / (gpu.gflops * 1e6));
-    if (perSample <= 0) return null;
-    return Math.max(0, Math.ceil(fixed / perSample));
-  };
+  const solve = (kernels: number, reads: number, flopsPerSample: number) => crossoverBatch(gpu, reference, kernels, reads, flopsPerSample);
   return {
     backend,
     reference: referenceRow.backend,
