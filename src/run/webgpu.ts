@@ -344,8 +344,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<
 }
 
 /** The best adapter: a GPU through any candidate first, then (when allowed) a software one, llvmpipe first. */
-async function findAdapter(s: WebGpuState, options: WebGpuOptions): Promise<Found | null> {
-  const list = candidates(options.software, options.quick, s.notes);
+async function findAdapter(s: WebGpuState, list: readonly Candidate[], options: WebGpuOptions): Promise<Found | null> {
   const answers: Found[] = [];
   for (const candidate of list) {
     const found = await ask(s, candidate);
@@ -415,9 +414,14 @@ function selfCheck(): string | null {
  */
 export async function loadWebGpu(options: WebGpuOptions): Promise<WebGpuLoad> {
   if (!active) {
+    const notes: string[] = [];
+    const list = candidates(options.software, options.quick, notes);
+    // Nothing to ask (auto on a machine without a GPU): dawn.node is not even loaded.
+    if (list.length === 0) return { ok: false, reason: noAdapterReason(notes, options.software) };
     const s = await loadDawn();
     if (typeof s === 'string') return { ok: false, reason: s };
-    const found = await findAdapter(s, options);
+    s.notes.push(...notes);
+    const found = await findAdapter(s, list, options);
     if (!found) return { ok: false, reason: noAdapterReason(s.notes, options.software) };
     let device: GpuDeviceLike | null = null;
     try {
