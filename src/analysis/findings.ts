@@ -97,8 +97,9 @@ export function figureRead(value: number, lo: number, hi: number): Figure {
   return { value, lo, hi, n: Number.isNaN(value) && Number.isNaN(lo) ? 0 : 1 };
 }
 
+/** A figure a JSON file recorded (reproduce.json's findings): without a value it was computed but not resolved. */
 export function figureFromJson(f: FigureJson): Figure {
-  return figureRead(fromJsonNumber(f.value), fromJsonNumber(f.lo), fromJsonNumber(f.hi));
+  return { value: fromJsonNumber(f.value), lo: fromJsonNumber(f.lo), hi: fromJsonNumber(f.hi), n: 1 };
 }
 
 function fromWindow(w: WindowFigure): Figure {

@@ -20,6 +20,7 @@ import {
   type Figure,
   type RunData,
 } from '../../src/analysis/findings.js';
+import { formatFigure } from '../../src/analysis/findings-format.js';
 import { SweepAggregator, type AggregatePlan } from '../../src/experiments/sweep-results.js';
 import { readRunFolder } from '../../src/run/run-folder.js';
 import { tempDir } from '../helpers/report-assert.js';
@@ -137,6 +138,6 @@ describe('findings', () => {
     assert.deepEqual(json, { value: 'inf', lo: 2600, hi: null });
     assert.deepEqual(JSON.parse(JSON.stringify(json)), json);
     assert.deepEqual(figureFromJson(json), { value: Infinity, lo: 2600, hi: NaN, n: 1 });
-    assert.equal(figureFromJson({ value: null, lo: null, hi: null }).n, 0);
+    assert.equal(formatFigure(figureFromJson({ value: null, lo: null, hi: null })), 'unresolved', 'recorded, but not resolved');
   });
 });
