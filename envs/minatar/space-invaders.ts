@@ -147,19 +147,24 @@ export class SpaceInvaders extends MinAtarEnv<SpaceInvadersParams> {
       this.alienFires(o, pos);
     }
 
+    // Kills, counting the aliens left in the same pass.
     let reward = 0;
+    let left = 0;
     for (let k = o; k < o + CELLS; k++) {
-      if (aliens[k] === 1 && friendly[k] === 1) {
+      if (aliens[k] !== 1) continue;
+      if (friendly[k] === 1) {
         reward += 1;
         aliens[k] = 0;
         friendly[k] = 0;
+      } else {
+        left += 1;
       }
     }
 
     if (this.shotTimer[i]! > 0) this.shotTimer[i] -= 1;
     this.alienMoveTimer[i] -= 1;
     this.alienShotTimer[i] -= 1;
-    if (this.count(aliens, o) === 0) {
+    if (left === 0) {
       if (this.moveInterval[i]! > MIN_MOVE_INTERVAL && this.params.ramping === 1) {
         this.moveInterval[i] -= 1;
         this.rampIndex[i] += 1;

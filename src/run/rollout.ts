@@ -6,7 +6,8 @@
  *
  * Episodes run in `numEnvs` parallel copies, each collecting a fixed quota of its own consecutive episodes (the first
  * N episodes to finish across copies would over-sample short ones). One seed fixes everything: the env is seeded
- * with it and the policy draws from its `policy` sub-stream.
+ * with it and the policy draws from its `policy` sub-stream. Bad options are `InputError`s named by the CLI flags of
+ * `gradnoise envs rollout` (`--env`, `--level`, `--params.<name>`, `--policy`, `--episodes`, `--seed`).
  */
 import { InputError, InvalidValueError, formatValue } from '../core/errors.js';
 import { Rng } from '../core/rng.js';
