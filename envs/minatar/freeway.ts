@@ -22,7 +22,8 @@
  * - Start: chicken in row 9; all cars in column 0, speed class uniform in 1..`slowestCar`, direction ±1 with
  *   probability ½ each.
  * - Episode end: the 2,500-frame timer: terminated at step 2,501, every episode (the original reports it as terminal,
- *   and so do we; the timer is not in the frame). `ramping` is accepted and has no effect, as in the original.
+ *   and so do we; the timer is not in the frame). `maxEpisodeSteps` is 2,501 too, so the timer, not a truncation,
+ *   ends the episode. `ramping` is accepted and has no effect, as in the original.
  * - Params: `stickyProb` (0.1), `ramping` (no effect), `slowestCar` (5, the original: speed classes 1..5).
  * - Difficulty ladder: `stickyProb` 0.1 → 0.3 and `slowestCar` 5, 5, 4, 4, 3 (the slow cars drop out, traffic gets
  *   faster on average, the channels stay). With faster cars and more repeated actions a crossing is cut short by a
@@ -31,7 +32,7 @@
  * - Version history: v0 (MinAtar v1.0.15 rules).
  */
 import { defineEnv } from '../../src/core/env-spec.js';
-import { ACTIONS, MINATAR_MAX_EPISODE_STEPS, MinAtarEnv, minatarParams, type MinAtarParams, STICKY_LADDER } from './base.js';
+import { ACTIONS, MinAtarEnv, minatarParams, type MinAtarParams, STICKY_LADDER } from './base.js';
 
 const { UP, DOWN } = ACTIONS;
 
@@ -154,6 +155,7 @@ export const freeway = defineEnv<FreewayParams>({
     { stickyProb: STICKY_LADDER[4], slowestCar: 3 },
   ],
   ladder: 'stickyProb 0.1 → 0.3 and slowestCar 5 → 3: faster traffic and more repeated actions cut crossings short at less predictable moments',
-  maxEpisodeSteps: () => MINATAR_MAX_EPISODE_STEPS,
+  // The timer's own end: at step 2,501 the episode terminates, which takes precedence over truncation.
+  maxEpisodeSteps: () => FREEWAY_TIME_LIMIT + 1,
   create: (numEnvs, params, maxEpisodeSteps) => new Freeway(numEnvs, params, maxEpisodeSteps),
 });
