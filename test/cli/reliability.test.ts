@@ -99,6 +99,23 @@ describe('CLI: bad input exits 2, one line naming path and value, nothing writte
   });
 });
 
+describe('CLI: a sweep file\'s set map and base get the same checks (items 1, 4)', () => {
+  function sweep(name: string, text: string) {
+    const out = path.join(work, `sweep-${name}`);
+    const r = spawnSync(process.execPath, [bin, 'sweep', file(`${name}.json`, text), '--out', out, '--quiet'], { cwd: work, encoding: 'utf8', timeout: 120_000 });
+    return { code: r.status, stderr: r.stderr, out };
+  }
+  const head = `{"name":"s","grid":{"env.level":[0,1]},"seeds":1,"base":${JSON.stringify(SMALL)}`;
+
+  it('refuses prototype keys in set paths and values, and deep nesting in the base', () => {
+    expectRefused(sweep('proto-path', `${head},"set":{"__proto__.polluted":1}}`), /^gradnoise: set\.__proto__\.polluted: run level=0,seed=1: '__proto__' is not allowed as a key .*\(got 1\)$/);
+    expectRefused(sweep('proto-key', `${head},"set":{"__proto__":{"polluted":1}}}`), /^gradnoise: set\.__proto__: '__proto__' is not allowed/);
+    expectRefused(sweep('proto-value', `${head},"set":{"env.params":{"constructor":1}}}`), /^gradnoise: set\.env\.params\.constructor: /);
+    const deep = `${head.replace(/}$/, `,"meta":${'{"a":'.repeat(5000)}1${'}'.repeat(5000)}}`)}}`;
+    expectRefused(sweep('deep', deep), /^gradnoise: base\.meta(\.a){30}: nested deeper than 32 levels/);
+  });
+});
+
 describe('CLI: filesystem faults exit 1 with one line naming the path and the OS error (item 6)', () => {
   const small = file('small-fs.json', SMALL);
 
