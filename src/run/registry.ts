@@ -58,21 +58,25 @@ const ESM_MARK = 'gradnoise-esm';
  * package.json says `"type": "module"`, so a user's env written with `import`/`export` in a plain folder would be
  * compiled to CommonJS, whose `require` of our ES modules fails ("Cannot require() ES Module ... in a cycle") or, where
  * it works, loads second copies of our classes. The hook loads a marked file, and the `.ts` files it imports by
- * relative path (marked in turn), as ES modules: one module graph, one copy of gradnoise.
+ * relative path that tsx would treat as CommonJS (marked in turn), as ES modules: one module graph, one copy of
+ * gradnoise.
  */
 const ESM_HOOK = `
 const MARK = ${JSON.stringify(ESM_MARK)};
 const marked = (url) => url?.startsWith('file:') && new URL(url).searchParams.has(MARK);
 const typescript = (url) => url.startsWith('file:') && /\\.tsx?$/.test(new URL(url).pathname);
 export async function resolve(specifier, context, next) {
-  if (marked(context.parentURL) && /^\\.\\.?\\//.test(specifier)) {
+  const result = await next(specifier, context);
+  if (marked(result.url) && typescript(result.url)) return { ...result, format: 'module' };
+  // Only what tsx would load as CommonJS: our own ES modules (imported by relative path from inside the repo) stay as
+  // they are, or they would load twice.
+  if (result.format === 'commonjs' && marked(context.parentURL) && /^\\.\\.?\\//.test(specifier)) {
     const url = new URL(specifier, context.parentURL);
     url.search = '?' + MARK;
-    const result = await next(url.href, context).catch(() => null);
-    if (result && typescript(result.url)) return { ...result, format: 'module' };
+    const again = await next(url.href, context).catch(() => null);
+    if (again && typescript(again.url)) return { ...again, format: 'module' };
   }
-  const result = await next(specifier, context);
-  return marked(result.url) && typescript(result.url) ? { ...result, format: 'module' } : result;
+  return result;
 }`;
 let esmHookRegistered = false;
 

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { ConfigError, EnvFaultError, InvalidValueError, UnknownIdError } from '../../src/core/errors.js';
-import { Box } from '../../src/core/spaces.js';
+import { Box, Discrete } from '../../src/core/spaces.js';
 import { envIds, getEnvSpec, loadEnvModule, makeEnv, resolveEnvParams } from '../../src/run/registry.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -78,6 +78,13 @@ describe('registry: user env modules', () => {
     assert.deepEqual(Array.from(env.step([0.5, 0.5]).rewards), [1, 1]);
     // Not a built-in, so it runs behind the output check.
     assert.throws(() => env.step([0.5, 3]), (e: unknown) => e instanceof EnvFaultError && /^PlainFolder-v0: step 2, copy 1: reward is not a finite number \(got NaN\)$/.test(e.message));
+  });
+
+  it('a module inside the repo that imports our sources by relative path shares them too', async () => {
+    await loadEnvModule('envs/examples/random-walk.ts', repo);
+    const env = makeEnv('RandomWalk-v0', { numEnvs: 1 });
+    assert.ok(env.actionSpace instanceof Discrete);
+    assert.throws(() => makeEnv('RandomWalk-v0', { params: { length: 2 } }), InvalidValueError);
   });
 
   it('reports a module that cannot load on one line, naming env.module', async () => {
