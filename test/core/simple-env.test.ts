@@ -5,8 +5,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { builtinEnvs } from '../../envs/index.js';
 import { EnvFaultError, InvalidValueError } from '../../src/core/errors.js';
-import { defineSimpleEnv } from '../../src/core/simple-env.js';
-import { Box, Discrete } from '../../src/core/spaces.js';
+import { fixtureEnv } from '../helpers/fixture-envs.js';
 import { describeLevels, envIds, loadEnvModule, makeEnv } from '../../src/run/registry.js';
 import type { VectorEnv } from '../../src/core/vector-env.js';
 
@@ -107,29 +106,12 @@ describe('simple single-env API: the RandomWalk-v0 example module', () => {
   });
 });
 
-/** A one-param simple env that returns `bad` (as reward or as an observation value) from step `at` on. */
+/** A simple env whose copies return `bad` (as reward or as an observation value) from step `at` on. */
 function badSimpleEnv(where: 'reward' | 'obs' | 'obsLength', bad: unknown, at = 3) {
-  return defineSimpleEnv<{ [key: string]: number }>({
-    id: 'BadSimple-v0',
-    summary: 'fixture',
-    params: {},
-    levels: [{}, {}, {}, {}, {}],
-    ladder: 'none',
-    maxEpisodeSteps: 100,
-    observationSpace: () => new Box(-1, 1, [2]),
-    actionSpace: () => new Discrete(2),
-    create: () => {
-      let t = 0;
-      return {
-        reset: () => [0, 0],
-        step: () => {
-          t++;
-          const late = t >= at;
-          const obs = late && where === 'obs' ? [0, bad] : late && where === 'obsLength' ? [0] : [0, 0];
-          return { obs: obs as number[], reward: (late && where === 'reward' ? bad : 1) as number, terminated: false };
-        },
-      };
-    },
+  return fixtureEnv('BadSimple-v0', 2, (t) => {
+    const late = t >= at;
+    const obs = late && where === 'obs' ? [0, bad] : late && where === 'obsLength' ? [0] : [0, 0];
+    return { obs: obs as number[], reward: (late && where === 'reward' ? bad : 1) as number, terminated: false };
   });
 }
 

@@ -8,8 +8,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { parseConfig } from '../../src/config/load.js';
-import { defineSimpleEnv } from '../../src/core/simple-env.js';
-import { Box, Discrete } from '../../src/core/spaces.js';
+import { fixtureEnv } from '../helpers/fixture-envs.js';
 import { registerEnv } from '../../src/run/registry.js';
 import { train, WALL_CLOCK_COLUMNS } from '../../src/run/trainer.js';
 import { type RunSummary } from '../../src/run/run-folder.js';
@@ -91,20 +90,8 @@ describe('train', () => {
   });
 
   it('finite rewards too large for float32 overflow the loss: status diverged, rows kept', async () => {
-    const spec = defineSimpleEnv<{ [key: string]: number }>({
-      id: 'HugeReward-v0',
-      summary: 'fixture: rewards of 1e300 after step 40',
-      params: {},
-      levels: [{}, {}, {}, {}, {}],
-      ladder: 'none',
-      maxEpisodeSteps: 10,
-      observationSpace: () => new Box(-1, 1, [1]),
-      actionSpace: () => new Discrete(2),
-      create: () => {
-        let t = 0;
-        return { reset: () => [0], step: () => ({ obs: [0], reward: ++t > 40 ? 1e300 : 1, terminated: false }) };
-      },
-    });
+    // Rewards of 1e300 (finite: not the env's fault) after each copy's 40th step.
+    const spec = fixtureEnv('HugeReward-v0', 1, (t) => ({ obs: [0], reward: t > 40 ? 1e300 : 1, terminated: false }), 10);
     registerEnv(spec, { replace: true });
     const runDir = path.join(tempDir(), 'huge');
     const config = parseConfig({ env: { id: 'HugeReward-v0', numEnvs: 2 }, agent: { algo: 'a2c', numSteps: 16 }, run: { totalSteps: 4000, seed: 1, backend: 'cpu' } });
