@@ -31,7 +31,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { type RunConfig } from '../config/schema.js';
-import { setPath, valueAt } from '../core/json-path.js';
+import { checkJsonTree, setPath, valueAt } from '../core/json-path.js';
 import { parseConfig } from '../config/load.js';
 import { ConfigError, InputError, InvalidValueError } from '../core/errors.js';
 import { formatDuration, type ProgressMode } from '../run/progress.js';
@@ -190,6 +190,7 @@ export function expandSweep(raw: unknown, sweepDir: string): SweepPlan {
 }
 
 function parseSweepFile(raw: unknown): SweepFile {
+  checkJsonTree(raw);
   const result = sweepFileSchema.safeParse(raw);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
