@@ -262,7 +262,7 @@ class NoiseTracker {
   add(estimate: NoiseEstimate, ctx: MeasureContext): { raw: NoiseScale; ema: NoiseScale; emaCount: number; window: NoiseScale; windowCount: number } {
     if (hasFiniteMoments(estimate)) {
       this.smoother.add(estimate, ctx.envSteps);
-      this.window.add(estimate);
+      this.window.add(estimate, ctx.envSteps);
       this.history.push({ update: ctx.update, envSteps: ctx.envSteps, moments: estimate });
     }
     const ema = this.smoother.moments();
