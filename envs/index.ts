@@ -10,6 +10,7 @@ import { memoryChain } from './bsuite/memory-chain.js';
 import { mountainCarContinuous } from './classic-control/mountain-car-continuous.js';
 import { mountainCar } from './classic-control/mountain-car.js';
 import { pendulum } from './classic-control/pendulum.js';
+import { quadraticBandit } from './bandits/quadratic-bandit.js';
 import { umbrellaChain } from './bsuite/umbrella-chain.js';
 
 export const builtinEnvs: readonly EnvSpec<EnvParams>[] = [
@@ -19,6 +20,7 @@ export const builtinEnvs: readonly EnvSpec<EnvParams>[] = [
   acrobot,
   pendulum,
   gaussianBandit,
+  quadraticBandit,
   catchEnv,
   deepSea,
   memoryChain,

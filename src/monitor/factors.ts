@@ -51,14 +51,19 @@ export function matchDenseLayers(
 
 /**
  * Factors of the given components by autodiff of their `tapped` losses (one backward pass each). Layers are not
- * shared between components here (each has its own entries). Call inside a tf.tidy: the deltas belong to it; the
- * layer inputs are kept clones (the forward scope disposes its own tensors) that the caller disposes (`kept`).
+ * shared between components here (each has its own entries). Components that do not fit are left out, with the
+ * reason (`unsupported`). Call inside a tf.tidy: the deltas belong to it; the layer inputs are kept clones (the
+ * forward scope disposes its own tensors) that the caller disposes (`kept`).
  */
-export function tappedFactors(components: Partial<Record<NoiseComponent, NoiseProbeComponent>>, n: number): { factors: GradientFactors; kept: tf.Tensor[] } {
+export function tappedFactors(
+  components: Partial<Record<NoiseComponent, NoiseProbeComponent>>,
+  n: number,
+): { factors: GradientFactors; kept: tf.Tensor[]; unsupported: Map<NoiseComponent, FastPathUnsupportedError> } {
   const entries: { name: NoiseComponent; layers: FactorLayer[]; deltas: tf.Tensor2D[] }[] = [];
   const kept: tf.Tensor[] = [];
-  try {
-    for (const [name, component] of Object.entries(components) as [NoiseComponent, NoiseProbeComponent][]) {
+  const unsupported = new Map<NoiseComponent, FastPathUnsupportedError>();
+  for (const [name, component] of Object.entries(components) as [NoiseComponent, NoiseProbeComponent][]) {
+    try {
       if (component.tapShapes.length === 0) throw new FastPathUnsupportedError(`${name}: the component has no tapped layers`);
       for (const [l, shape] of component.tapShapes.entries()) {
         if (shape[0] !== n) throw new FastPathUnsupportedError(`${name}: tap ${l} has ${shape[0]} rows but the probe has n = ${n} samples`);
@@ -78,19 +83,27 @@ export function tappedFactors(components: Partial<Record<NoiseComponent, NoisePr
         undefined,
         true,
       );
-      const matched = matchDenseLayers(
-        component.variables,
-        inputs.map((x, l) => ({ inSize: x.shape[1], outSize: component.tapShapes[l]![1] })),
-      );
+      let matched: ReturnType<typeof matchDenseLayers>;
+      try {
+        matched = matchDenseLayers(
+          component.variables,
+          inputs.map((x, l) => ({ inSize: x.shape[1], outSize: component.tapShapes[l]![1] })),
+        );
+      } catch (error) {
+        throw error instanceof FastPathUnsupportedError ? new FastPathUnsupportedError(`${name}: ${error.message.replace(/^fastGradStats: /, '')}`) : error;
+      }
       entries.push({
         name,
         layers: matched.map((m, l) => ({ kernel: m.kernel, bias: m.bias, input: inputs[l]! })),
         deltas: matched.map((_, l) => tf.mul(grads[l] ?? tf.zerosLike(taps[l]!), n) as tf.Tensor2D),
       });
+    } catch (error) {
+      if (!(error instanceof FastPathUnsupportedError)) {
+        tf.dispose(kept);
+        throw error;
+      }
+      unsupported.set(name, error);
     }
-  } catch (error) {
-    tf.dispose(kept);
-    throw error;
   }
   const layers = entries.flatMap((e) => e.layers);
   const deltas: Partial<Record<NoiseComponent, (FactorDelta | undefined)[]>> = {};
@@ -101,7 +114,7 @@ export function tappedFactors(components: Partial<Record<NoiseComponent, NoisePr
     deltas[e.name] = list;
     offset += e.layers.length;
   }
-  return { factors: { layers, deltas }, kept };
+  return { factors: { layers, deltas }, kept, unsupported };
 }
 
 /** The component's variables in the factors' layer order (kernel then bias per layer it has a δ at). */
@@ -140,6 +153,42 @@ export function verifyFactors(factors: GradientFactors, component: NoiseComponen
     const reference = layer.kernel ? tf.concat([grads[layer.kernel.name] ?? tf.zerosLike(layer.kernel), bias], 0) : bias;
     const diff = tf.norm(tf.sub(u, reference)).dataSync()[0]!;
     const scale = tf.norm(reference).dataSync()[0]!;
+    return scale > 0 ? diff / scale : diff;
+  });
+  return Math.max(0, ...errors);
+}
+
+/** Both sets of layers, each component's δ from whichever set has it (`b` wins where both do). */
+export function mergeFactors(a: GradientFactors, b: GradientFactors): GradientFactors {
+  const layers = [...a.layers, ...b.layers];
+  const deltas: Partial<Record<NoiseComponent, (FactorDelta | undefined)[]>> = {};
+  const names = new Set([...Object.keys(a.deltas), ...Object.keys(b.deltas)] as NoiseComponent[]);
+  for (const c of names) {
+    const fromB = b.deltas[c];
+    const list: (FactorDelta | undefined)[] = new Array(layers.length).fill(undefined);
+    if (fromB) fromB.forEach((d, l) => (list[a.layers.length + l] = d));
+    else a.deltas[c]!.forEach((d, l) => (list[l] = d));
+    deltas[c] = list;
+  }
+  return { layers, deltas };
+}
+
+/**
+ * max over layers of the relative difference between the batch gradients of `a` restricted to `rows` and of `b`
+ * (whose rows are those samples): at θ₀ a curvature loss must have the component's own gradient. Call inside a tf.tidy.
+ */
+export function compareOnRows(a: GradientFactors, b: GradientFactors, component: NoiseComponent, rows: Int32Array): number {
+  const index = tf.tensor1d(rows, 'int32');
+  const errors = a.layers.map((layer, l) => {
+    const da = deltaTensor(a, component, l);
+    if (da === null) return 0;
+    const match = b.layers.findIndex((other) => other.bias === layer.bias);
+    const db = match >= 0 ? deltaTensor(b, component, match) : null;
+    if (db === null) return Infinity;
+    const ua = tf.matMul(tf.transpose(withOnes(tf.gather(layer.input, index) as tf.Tensor2D)), tf.gather(da, index) as tf.Tensor2D);
+    const ub = tf.matMul(tf.transpose(withOnes(b.layers[match]!.input)), db);
+    const scale = tf.norm(ua).dataSync()[0]!;
+    const diff = tf.norm(tf.sub(ua, ub)).dataSync()[0]!;
     return scale > 0 ? diff / scale : diff;
   });
   return Math.max(0, ...errors);

@@ -56,6 +56,8 @@ export function fastGradStats(component: NoiseProbeComponent, groups: GroupAssig
     tf.tidy(() => {
       const tapped = tappedFactors({ total: component }, n);
       kept = tapped.kept;
+      const refused = tapped.unsupported.get('total');
+      if (refused) throw refused;
       const { stats } = factorStats(tapped.factors, ['total'], {
         groups,
         perSample: options.perSample ?? false,

@@ -183,7 +183,7 @@ function neighbourDots(v: tf.Tensor3D, w: tf.Tensor | null): tf.Tensor {
 }
 
 /** [in+1, out] preconditioner of a layer's [kernel; bias], or null when the optimizer has none yet. */
-function layerPreconditioner(layer: GradientFactors['layers'][number], preconditioner: Preconditioner): tf.Tensor2D | null {
+export function layerPreconditioner(layer: GradientFactors['layers'][number], preconditioner: Preconditioner): tf.Tensor2D | null {
   const out = layer.bias.shape[0]!;
   const pb = preconditioner(layer.bias);
   if (pb === null) return null;
@@ -212,10 +212,14 @@ export function factorStats(
   const readout = new Readout();
   const values = new Map<Pair, PairValues>();
   const keptUnits: Partial<Record<NoiseComponent, Map<number, tf.Tensor3D>>> = {};
+  // Every (component, layer) δ tensor the requested components need, through aliases too.
   const pairs: Pair[] = [];
   for (const component of components) {
     factors.deltas[component]?.forEach((delta, layer) => {
-      if (delta instanceof tf.Tensor) pairs.push({ component, layer, delta });
+      if (delta === undefined) return;
+      const base = resolve(component, layer, factors).component;
+      const tensor = factors.deltas[base]![layer]!;
+      if (tensor instanceof tf.Tensor && !pairs.some((p) => p.component === base && p.layer === layer)) pairs.push({ component: base, layer, delta: tensor });
     });
   }
   let havePre = request.preconditioner !== undefined;
