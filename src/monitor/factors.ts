@@ -185,7 +185,9 @@ export function compareOnRows(a: GradientFactors, b: GradientFactors, component:
     const match = b.layers.findIndex((other) => other.bias === layer.bias);
     const db = match >= 0 ? deltaTensor(b, component, match) : null;
     if (db === null) return Infinity;
-    const ua = tf.matMul(tf.transpose(withOnes(tf.gather(layer.input, index) as tf.Tensor2D)), tf.gather(da, index) as tf.Tensor2D);
+    // Zero-width inputs (bias-only layers) are not gathered: tfjs-wasm mishandles them.
+    const input = layer.input.shape[1] > 0 ? (tf.gather(layer.input, index) as tf.Tensor2D) : (tf.zeros([rows.length, 0]) as tf.Tensor2D);
+    const ua = tf.matMul(tf.transpose(withOnes(input)), tf.gather(da, index) as tf.Tensor2D);
     const ub = tf.matMul(tf.transpose(withOnes(b.layers[match]!.input)), db);
     const scale = tf.norm(ua).dataSync()[0]!;
     const diff = tf.norm(tf.sub(ua, ub)).dataSync()[0]!;
