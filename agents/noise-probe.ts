@@ -96,6 +96,7 @@ export function buildNoiseProbe(spec: ProbeSpec): AgentNoiseProbe {
   for (const t of dataTensors(data)) tf.keep(t);
   const owned: tf.Tensor[] = [];
   const preconditioners = new Map<tf.Variable, tf.Tensor | null>();
+  let curvature: CurvatureProbe | undefined;
 
   const component = (layerIds: readonly number[], paths: ForwardPaths, combine: (parts: LossParts) => tf.Scalar): ProbeComponent => {
     const sorted = [...layerIds].sort((a, b) => a - b);
@@ -142,7 +143,8 @@ export function buildNoiseProbe(spec: ProbeSpec): AgentNoiseProbe {
     episodes: spec.episodes,
     components,
     factors: () => handDerivedFactors(net, data, { vfCoef, entCoef, withValue }, null),
-    curvature: () => curvatureProbe(net, data, withValue, owned),
+    // One curvature probe per NoiseProbe: its reference is θ at the first call, before any perturbation.
+    curvature: () => (curvature ??= curvatureProbe(net, data, withValue, owned)),
     dispose() {
       tf.dispose([...dataTensors(data), ...owned]);
       owned.length = 0;
@@ -179,16 +181,17 @@ function curvatureProbe(net: ActorCritic, data: SampleTensors, withValue: boolea
   const reference = tf.keep(tf.tidy(() => logProbOf(net, net.forward(data.obs, undefined, 'policy'), data)));
   owned.push(reference);
   // The monitor asks for the same row sets again and again (the two halves): gather them once.
-  const batches = new Map<Int32Array, { data: SampleTensors; reference: tf.Tensor1D }>();
+  const batches = new Map<string, { data: SampleTensors; reference: tf.Tensor1D }>();
   const rowsOf = (rows: Int32Array) => {
-    let entry = batches.get(rows);
+    const key = rows.join(',');
+    let entry = batches.get(key);
     if (!entry) {
       const gathered = gatherRows(data, rows);
       const ref = tf.keep(tf.gather(reference, tf.tensor1d(rows, 'int32'))) as tf.Tensor1D;
       for (const t of dataTensors(gathered)) owned.push(tf.keep(t));
       owned.push(ref);
       entry = { data: gathered, reference: ref };
-      batches.set(rows, entry);
+      batches.set(key, entry);
     }
     return entry;
   };

@@ -84,9 +84,9 @@ describe('central-difference Hessian-vector products', () => {
     const rows = Int32Array.from({ length: probe.n }, (_, i) => i);
     const gradientAt = (h: number): Float64Array[] => {
       variables.forEach((v, k) => v.assign(tf.tensor(Float32Array.from(shifted(h)[k]!), v.shape)));
-      return tf.tidy(() => {
+      const out: Float64Array[] = [];
+      tf.tidy(() => {
         const f: GradientFactors = curvature.factors(rows);
-        const out: Float64Array[] = [];
         f.layers.forEach((layer, l) => {
           const delta = f.deltas.policy?.[l];
           if (!(delta instanceof tf.Tensor)) return;
@@ -96,8 +96,8 @@ describe('central-difference Hessian-vector products', () => {
           if (layer.kernel) out.push(Float64Array.from(data.subarray(0, inSize * delta.shape[1])));
           out.push(Float64Array.from(data.subarray(inSize * delta.shape[1])));
         });
-        return out;
       });
+      return out;
     };
     const central = (eps: number) => {
       const plus = gradientAt(eps);
@@ -193,7 +193,7 @@ describe('B_noise on supervised quadratic models with known H', () => {
       // Signal in the flat directions, noise in the stiff ones: with H = diag(1, 3, 10) B_noise is ~1.6 × B_simple.
       const e = Array.from({ length: d }, (_, j) => 0.5 - 0.2 * j);
       const s = Array.from({ length: d }, (_, j) => 0.2 * 2 ** j);
-      const model: Supervised = { kernel: null, bias: tf.variable(tf.tensor1d(e)), a: tf.tensor1d(a) };
+      const model: Supervised = { kernel: null, bias: tf.variable(tf.tensor1d(e)), a: tf.tensor1d([...a]) };
       const draw = (rng: Rng) => {
         const y = tf.mul(tf.tensor2d(gaussian(rng, n * d), [n, d]), tf.tensor1d(s)) as tf.Tensor2D;
         return { x: tf.zeros([n, 0]) as tf.Tensor2D, y };
