@@ -16,9 +16,9 @@
  *   categorical logits: ∂(−w log π(a))/∂z = −w(onehot(a) − p);   entropy: ∂(−entCoef·H)/∂z = entCoef·p∘(log p + H)
  *   Gaussian means:     ∂(−w log π(a))/∂μ = −w z/σ;   log-std: −w(z² − 1), entropy −entCoef   (z = (a − μ)/σ)
  *   value:              ∂(½(V − R)²)/∂V = V − R
- * and through each dense layer δ_in = (δ_out Wᵀ) ∘ act'(y). The streams (policy, the total's policy part, value) are
- * stacked so one matmul per layer carries them all. Where actor and critic share no layers the total's critic δ is
- * vfCoef × the value's (an alias, not computed), and with entCoef = 0 the total's actor δ is the policy's.
+ * and through each dense layer δ_in = (δ_out Wᵀ) ∘ act'(y), one rank-2 matmul per layer and stream (policy, the
+ * total's policy part, value). Where actor and critic share no layers the total's critic δ is vfCoef × the value's
+ * (an alias, not computed), and with entCoef = 0 the total's actor δ is the policy's.
  *
  * Curvature (`curvature()`, for B_noise): the reference log π_θ₀(a_i|s_i) is taken when it is called; then
  * `factors(rows)` gives the same δ for the surrogate −Â_i·r_i, r_i = π_θ(a_i|s_i)/π_θ₀(a_i|s_i), and the value loss
@@ -230,13 +230,16 @@ function handDerivedFactors(net: ActorCritic, data: SampleTensors, coefs: Coefs,
   const curvature = reference !== null;
   // Streams carried backwards: policy, the total's policy part (with entropy; only when it differs), value.
   const totalStream = !curvature && coefs.entCoef !== 0;
+  const logp = net.kind === 'categorical' ? tf.logSoftmax(out.policy!) : null;
   let weight: tf.Tensor = data.advantages;
-  if (reference) weight = tf.mul(weight, tf.exp(tf.sub(logProbOf(net, out, data), reference)));
+  if (reference) {
+    const taken = logp ? tf.sum(tf.mul(logp, data.actions), 1) : logProbOf(net, out, data);
+    weight = tf.mul(weight, tf.exp(tf.sub(taken, reference)));
+  }
   const w = tf.reshape(weight, [n, 1]);
   const head: tf.Tensor2D[] = [];
   let logStdDeltas: tf.Tensor2D[] = [];
-  if (net.kind === 'categorical') {
-    const logp = tf.logSoftmax(out.policy!);
+  if (logp) {
     const p = tf.exp(logp);
     const dPolicy = tf.neg(tf.mul(w, tf.sub(data.actions, p))) as tf.Tensor2D;
     head.push(dPolicy);
@@ -251,41 +254,33 @@ function handDerivedFactors(net: ActorCritic, data: SampleTensors, coefs: Coefs,
     head.push(tf.neg(tf.mul(w, tf.mul(z, invStd))) as tf.Tensor2D);
     const dLogStd = tf.neg(tf.mul(w, tf.sub(tf.square(z), 1))) as tf.Tensor2D;
     logStdDeltas = [dLogStd];
-    if (totalStream) {
-      head.push(head[0]!);
-      logStdDeltas.push(tf.sub(dLogStd, coefs.entCoef) as tf.Tensor2D);
-    }
+    if (totalStream) logStdDeltas.push(tf.sub(dLogStd, coefs.entCoef) as tf.Tensor2D);
   }
-  const policyStreams = head.length;
-  const deltas = new Map<number, tf.Tensor3D>();
   const policyChain = net.policyLayers.filter((l) => l !== net.logStdLayer);
   const valueChain = withValue ? [...net.valueLayers] : [];
-  const trunk = net.shared && withValue ? policyChain.slice(0, policyChain.length - 1) : [];
-  const dV = withValue ? (tf.reshape(tf.sub(out.value!, data.returns), [1, n, 1]) as tf.Tensor3D) : null;
-
-  /** δ at layer `chain[k]` given δy (the gradient w.r.t. its output), then on down to position `stop`. */
-  const down = (chain: readonly number[], k: number, dyTop: tf.Tensor3D | null, top: tf.Tensor3D | null, stop: number): tf.Tensor3D => {
-    let dz = top ?? applyActivation(net, chain[k]!, chain[k + 1]!, dyTop!, out);
-    deltas.set(chain[k]!, dz);
-    for (let j = k - 1; j >= stop; j--) {
-      dz = applyActivation(net, chain[j]!, chain[j + 1]!, backThrough(net.layers[chain[j + 1]!]!, dz), out);
+  const trunk = new Set(net.shared && withValue ? policyChain.slice(0, policyChain.length - 1) : []);
+  // One backward pass per stream, down a whole chain (through a shared trunk too): δ per layer. Wᵀ (explicit: wasm's
+  // transposed matMul is slow) and act'(z) are made once per layer and shared by the streams.
+  const transposed = new Map<number, tf.Tensor2D>();
+  const slopes = new Map<number, tf.Tensor2D | null>();
+  const wT = (l: number) => transposed.get(l) ?? transposed.set(l, tf.transpose(net.layers[l]!.weight!)).get(l)!;
+  const slope = (l: number, next: number) => (slopes.has(l) ? slopes.get(l)! : slopes.set(l, activationSlope(net, l, next, out)).get(l)!);
+  const down = (chain: readonly number[], top: tf.Tensor2D): Map<number, tf.Tensor2D> => {
+    const deltas = new Map<number, tf.Tensor2D>();
+    let dz = top;
+    deltas.set(chain[chain.length - 1]!, dz);
+    for (let j = chain.length - 2; j >= 0; j--) {
+      const dy = tf.matMul(dz, wT(chain[j + 1]!)) as tf.Tensor2D;
+      const s = slope(chain[j]!, chain[j + 1]!);
+      dz = s ? (tf.mul(dy, s) as tf.Tensor2D) : dy;
       deltas.set(chain[j]!, dz);
     }
-    return dz;
+    return deltas;
   };
-  const policyTop = tf.stack(head) as tf.Tensor3D;
-  down(policyChain, policyChain.length - 1, null, policyTop, trunk.length);
-  if (withValue) down(valueChain, valueChain.length - 1, null, dV, trunk.length);
-  if (trunk.length > 0) {
-    // The trunk's top layer feeds both heads: its streams are the policy's and the value's together.
-    const fromPolicy = backThrough(net.layers[policyChain[trunk.length]!]!, deltas.get(policyChain[trunk.length]!)!);
-    const fromValue = backThrough(net.layers[valueChain[trunk.length]!]!, deltas.get(valueChain[trunk.length]!)!);
-    const dy = tf.concat([fromPolicy, fromValue], 0) as tf.Tensor3D;
-    const t = trunk.length - 1;
-    const top = applyActivation(net, trunk[t]!, policyChain[t + 1]!, dy, out);
-    deltas.set(trunk[t]!, top);
-    down(trunk, t, null, top, 0);
-  }
+  const policyDeltas = down(policyChain, head[0]!);
+  // Gaussian: the entropy depends on the log-std only, so the total's δ at the mean layers is the policy's.
+  const totalDeltas = totalStream && net.kind === 'categorical' ? down(policyChain, head[1]!) : null;
+  const valueDeltas = withValue ? down(valueChain, tf.reshape(tf.sub(out.value!, data.returns), [n, 1]) as tf.Tensor2D) : null;
 
   const layers = net.layers.map((layer, l) => ({
     kernel: layer.weight,
@@ -296,43 +291,32 @@ function handDerivedFactors(net: ActorCritic, data: SampleTensors, coefs: Coefs,
   const policy = none();
   const value = none();
   const total = none();
-  const trunkSet = new Set(trunk);
-  const streams = new Map<number, tf.Tensor2D[]>();
-  const streamsOf = (l: number) => streams.get(l) ?? streams.set(l, tf.unstack(deltas.get(l)!) as tf.Tensor2D[]).get(l)!;
   for (const l of policyChain) {
-    const s = streamsOf(l);
-    policy[l] = s[0]!;
+    policy[l] = policyDeltas.get(l)!;
     if (curvature) continue;
-    if (trunkSet.has(l)) total[l] = tf.add(s[policyStreams - 1]!, tf.mul(s[policyStreams]!, coefs.vfCoef)) as tf.Tensor2D;
-    else total[l] = totalStream ? s[1]! : { sameAs: 'policy', scale: 1 };
+    if (trunk.has(l)) total[l] = tf.add((totalDeltas ?? policyDeltas).get(l)!, tf.mul(valueDeltas!.get(l)!, coefs.vfCoef)) as tf.Tensor2D;
+    else total[l] = totalDeltas ? totalDeltas.get(l)! : { sameAs: 'policy', scale: 1 };
   }
   if (net.logStdLayer >= 0) {
     policy[net.logStdLayer] = logStdDeltas[0]!;
     if (!curvature) total[net.logStdLayer] = totalStream ? logStdDeltas[1]! : { sameAs: 'policy', scale: 1 };
   }
   for (const l of valueChain) {
-    const s = streamsOf(l);
-    value[l] = s[s.length - 1]!;
-    if (!curvature && !trunkSet.has(l)) total[l] = { sameAs: 'value', scale: coefs.vfCoef };
+    value[l] = valueDeltas!.get(l)!;
+    if (!curvature && !trunk.has(l)) total[l] = { sameAs: 'value', scale: coefs.vfCoef };
   }
   return { layers, deltas: { policy, ...(withValue ? { value } : {}), ...(curvature ? {} : { total }) } };
 }
 
-/** δy of a layer's input: δz · Wᵀ for every stream ([S, n, out] → [S, n, in]). */
-function backThrough(layer: DenseLayer, dz: tf.Tensor3D): tf.Tensor3D {
-  const [s, n, out] = dz.shape;
-  return tf.reshape(tf.matMul(tf.reshape(dz, [s * n, out]), tf.transpose(layer.weight!)), [s, n, layer.inSize]) as tf.Tensor3D;
-}
-
-/** δz = δy ∘ act'(z) for layer l, whose output y is the input of layer `next`. */
-function applyActivation(net: ActorCritic, l: number, next: number, dy: tf.Tensor3D, out: ForwardResult): tf.Tensor3D {
+/** act'(z) of layer l as a function of its output y (the input of layer `next`): 1 − y² (tanh), step(y) (relu); null for linear. */
+function activationSlope(net: ActorCritic, l: number, next: number, out: ForwardResult): tf.Tensor2D | null {
   const y = out.inputs[next]!;
   switch (net.layers[l]!.activation) {
     case 'tanh':
-      return tf.mul(dy, tf.sub(1, tf.square(y))) as tf.Tensor3D;
+      return tf.sub(1, tf.square(y)) as tf.Tensor2D;
     case 'relu':
-      return tf.mul(dy, tf.step(y)) as tf.Tensor3D;
+      return tf.step(y) as tf.Tensor2D;
     case 'linear':
-      return dy;
+      return null;
   }
 }

@@ -90,7 +90,7 @@ export const agentSection = z.discriminatedUnion('algo', [reinforceSection, a2cS
 
 export const monitorSection = z.strictObject({
   enabled: z.boolean().default(true).describe('measure the gradient noise scale'),
-  every: positiveInt.default(1).describe('measure every N updates'),
+  every: positiveInt.default(2).describe('measure every N updates (1 doubles the measurements, and the cost)'),
   grouping: z
     .enum(['block', 'sample', 'segment', 'episode', 'microbatch'])
     .default('block')

@@ -18,7 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NoiseComponent } from '../core/components.js';
-import { deltaTensor, withOnes } from './factors.js';
+import { deltaTensor } from './factors.js';
 import type { GroupAssignment } from './groups.js';
 import { crossFitEstimate, type CrossFitHalf } from './h-norm.js';
 import type { NoiseMoments } from './intervals.js';
@@ -40,9 +40,9 @@ export interface CrossFitLayout {
 }
 
 /**
- * Halves by env segment (alternating, so both get the same number of envs ±1; one env: its first and second half
- * by groups), each cut into `perHalf` units of about equal size from consecutive groups. Null when a half would have
- * fewer than 2 units.
+ * Halves by env segment (the first and the second half of the envs, so each half is a contiguous run of rows and
+ * its units lay out by a reshape; one env: its first and second half by groups), each cut into `perHalf` units of
+ * about equal size from consecutive groups. Null when a half would have fewer than 2 units.
  */
 export function crossFitLayout(segments: ArrayLike<number>, groups: GroupAssignment, perHalf: number): CrossFitLayout | null {
   const segmentOfGroup = new Int32Array(groups.count).fill(-1);
@@ -51,7 +51,7 @@ export function crossFitLayout(segments: ArrayLike<number>, groups: GroupAssignm
   });
   const order = [...new Set(segmentOfGroup)];
   const halfOfGroup = new Uint8Array(groups.count);
-  if (order.length >= 2) segmentOfGroup.forEach((s, k) => (halfOfGroup[k] = order.indexOf(s) % 2));
+  if (order.length >= 2) segmentOfGroup.forEach((s, k) => (halfOfGroup[k] = order.indexOf(s) < order.length / 2 ? 0 : 1));
   else for (let k = 0; k < groups.count; k++) halfOfGroup[k] = k < groups.count / 2 ? 0 : 1;
   const unitOfGroup = new Int32Array(groups.count);
   const sizes: number[] = [];
@@ -166,40 +166,69 @@ export function measureBNoise(
           const q = new Map(group.map((c) => [c, new Float64Array(dirUnits.length * curvUnits.length)]));
           const a = new Map(group.map((c) => [c, new Float64Array(dirUnits.length * curvUnits.length)]));
           const d = new Map(group.map((c) => [c, new Float64Array(dirUnits.length * curvUnits.length)]));
+          // Per component and layer, once per half: U_X (the half's sum) and each unit's u_k, optionally P-scaled.
+          const halfVectors = new Map(
+            group.map((c) => [
+              c,
+              new Map(
+                layerVariables(factors, c).map(({ layer }) => {
+                  const p = scaled ? preconditioners.get(layer)! : null;
+                  const all = units[c]!.get(layer)!;
+                  const mine = tf.keep(tf.gather(all, tf.tensor1d(Int32Array.from(dirUnits), 'int32')));
+                  const vectors = tf.keep(p ? tf.mul(mine, p) : mine);
+                  if (vectors !== mine) mine.dispose();
+                  return [layer, { vectors, sum: tf.keep(tf.sum(vectors, 0)) }] as const;
+                }),
+              ),
+            ]),
+          );
           dirUnits.forEach((k, kk) => {
-            const next = kk + 1 < dirUnits.length && layout.units.linked?.[k] ? k + 1 : -1;
+            const next = kk + 1 < dirUnits.length && layout.units.linked?.[k] ? kk + 1 : -1;
             const readouts = tf.tidy(() => {
-              // Per component and layer: the direction [in+1, out] and the readout vectors [u_k, u_{k+1}, U_X].
+              // Per component and layer: the direction u_k [in+1, out] and the readout vectors [u_k, u_{k+1}, U_X]
+              // split into their kernel rows and bias row (x̃·V = x·V_kernel + V_bias, no ones column per pass).
               const plan = group.map((c) => {
                 const layers = layerVariables(factors, c).map(({ layer, kernel, bias }) => {
-                  const all = units[c]!.get(layer)!;
-                  const p = scaled ? preconditioners.get(layer)! : null;
-                  const scale = (t: tf.Tensor) => (p ? tf.mul(t, p) : t);
-                  const pick = (unit: number) => scale(tf.squeeze(tf.slice(all, [unit, 0, 0], [1, -1, -1]), [0]));
-                  const dirX = scale(tf.sum(tf.gather(all, tf.tensor1d(Int32Array.from(dirUnits), 'int32')), 0));
-                  const u = pick(k);
-                  return { layer, kernel, bias, u, vectors: tf.concat([u, next >= 0 ? pick(next) : tf.zerosLike(u), dirX], 1) };
+                  const { vectors: mine, sum } = halfVectors.get(c)!.get(layer)!;
+                  const pick = (unit: number) => tf.squeeze(tf.slice(mine, [unit, 0, 0], [1, -1, -1]), [0]) as tf.Tensor2D;
+                  const u = pick(kk);
+                  const readout = tf.concat([u, next >= 0 ? pick(next) : tf.zerosLike(u), sum], 1) as tf.Tensor2D;
+                  const inSize = kernel ? kernel.shape[0]! : 0;
+                  return {
+                    layer,
+                    kernel,
+                    bias,
+                    u,
+                    inSize,
+                    readKernel: inSize > 0 ? tf.slice(readout, [0, 0], [inSize, -1]) : null,
+                    readBias: tf.slice(readout, [inSize, 0], [1, -1]),
+                  };
                 });
                 const norm = Math.sqrt(tf.addN(layers.map((l) => tf.sum(tf.square(l.u)))).dataSync()[0]!);
-                return { c, layers, norm };
+                // θ₀ ± ε·u/|u|, per variable, both signs, computed once.
+                const steps = layers.map(({ u, inSize }) => {
+                  const step = tf.mul(u, eps / (norm > 0 ? norm : 1));
+                  return { kernel: inSize > 0 ? tf.slice(step, [0, 0], [inSize, -1]) : null, bias: tf.reshape(tf.slice(step, [inSize, 0], [1, -1]), [-1]) };
+                });
+                return { c, layers, norm, steps };
               });
               const readOne = (sign: number): tf.Tensor[] => {
-                for (const { layers, norm } of plan) {
-                  for (const { kernel, bias, u } of layers) {
-                    const step = tf.mul(u, (sign * eps) / (norm > 0 ? norm : 1));
-                    const inSize = kernel ? kernel.shape[0]! : 0;
-                    if (kernel) kernel.assign(tf.add(savedOf.get(kernel)!, tf.slice(step, [0, 0], [inSize, -1])) as tf.Tensor2D);
-                    bias.assign(tf.add(savedOf.get(bias)!, tf.reshape(tf.slice(step, [inSize, 0], [1, -1]), [-1])) as tf.Tensor1D);
-                  }
+                for (const { layers, steps } of plan) {
+                  layers.forEach(({ kernel, bias }, j) => {
+                    const step = steps[j]!;
+                    const move = (v: tf.Variable, t: tf.Tensor) => v.assign(sign > 0 ? tf.add(savedOf.get(v)!, t) : tf.sub(savedOf.get(v)!, t));
+                    if (kernel) move(kernel, step.kernel!);
+                    move(bias, step.bias);
+                  });
                 }
                 const cf = curvature.factors(rowsY);
                 return plan.map(({ c, layers }) => {
-                  const parts = layers.map(({ layer, vectors }) => {
+                  const parts = layers.map(({ layer, readKernel, readBias }) => {
                     const delta = deltaTensor(cf, c, layer);
                     if (delta === null) return tf.zeros([rowsY.length, 3]);
                     const out = delta.shape[1];
-                    const xv = tf.reshape(tf.matMul(withOnes(cf.layers[layer]!.input), vectors), [rowsY.length, 3, out]);
-                    return tf.sum(tf.mul(xv, tf.expandDims(delta, 1)), 2);
+                    const xv = readKernel ? tf.add(tf.matMul(cf.layers[layer]!.input, readKernel), readBias) : tf.tile(readBias, [rowsY.length, 1]);
+                    return tf.sum(tf.mul(tf.reshape(xv, [rowsY.length, 3, out]), tf.expandDims(delta, 1)), 2);
                   });
                   return parts.length === 1 ? parts[0]! : tf.addN(parts);
                 });
@@ -221,6 +250,7 @@ export function measureBNoise(
               }
             });
           });
+          for (const map of halfVectors.values()) for (const { vectors, sum } of map.values()) tf.dispose([vectors, sum]);
           for (const c of group) {
             const entry = (result[c] ??= { plain: [], pre: [] });
             (scaled ? entry.pre : entry.plain)[x] = {

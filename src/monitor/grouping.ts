@@ -14,7 +14,8 @@
  * measure the integrated autocorrelation time τ = 1 + 2Σ_{l≥1} ρ(l) of the gradients along the segments from random
  * projections p_i = g_i·w (E[wwᵀ] = I, so E[p_i p_j] = g_i·g_j averaged over directions; stacked.ts), pooled over
  * measurements with exponential weights over `emaHorizon` env steps, with Sokal's automatic window (sum lags up to
- * the first W ≥ 5τ(W)). Blocks are then at least `BLOCK_TAU_FACTOR`·τ long: for an AR(1)-like decay
+ * the first W ≥ 5τ(W)); the lag products are accumulated every `AUTOCORR_EVERY`-th measurement (their cost in plain
+ * TypeScript is n × projections × lags). Blocks are then at least `BLOCK_TAU_FACTOR`·τ long: for an AR(1)-like decay
  * ρ(l) = φ^l (τ = (1+φ)/(1−φ)) the covariance left beyond 2τ is φ^{2τ} ≈ e⁻⁴ ≈ 2% of the long-run variance. The
  * first measurement, before any τ is known, uses whole segments. One block length serves all components (the most
  * correlated one sets it), so the total's statistics can reuse the value's.
@@ -33,6 +34,8 @@ export const BLOCK_TAU_FACTOR = 2;
 export const MIN_GROUPS = 16;
 /** Random projections per measurement for the autocorrelation. */
 export const PROJECTIONS = 8;
+/** The autocorrelation is updated at every this-many-th measurement (and at the first ones). */
+export const AUTOCORR_EVERY = 4;
 /** Sokal's window constant. */
 const SOKAL_C = 5;
 
@@ -112,17 +115,20 @@ export class AutocorrelationTracker {
 
 /**
  * Blocks for the default grouping: `fixed` steps when set, else BLOCK_TAU_FACTOR·τ (whole segments while τ is
- * unknown), never longer than a segment.
+ * unknown), never longer than a segment. Where all segments have the same length T (fixed-length rollouts) the
+ * number of blocks per segment is the largest divisor of T that keeps blocks that long, so blocks are equal and
+ * contiguous (a reshape lays them out; unequal blocks need a gather, which is slow on wasm).
  */
 export function defaultBlocks(segments: ArrayLike<number>, tau: number, fixed: number | null): { groups: GroupAssignment; length: number } {
   const runs = segmentRuns(segments);
-  const segmentLength = Math.max(...runs.map((r) => r.end - r.start));
+  const lengths = runs.map((r) => r.end - r.start);
+  const segmentLength = Math.max(...lengths);
   let length: number;
   if (fixed !== null) length = Math.min(fixed, segmentLength);
   else if (!Number.isFinite(tau)) length = segmentLength;
   else length = Math.min(segmentLength, Math.max(2, Math.ceil(BLOCK_TAU_FACTOR * tau)));
-  // Whole blocks per segment: the longest segment's count fixes the length actually used.
-  const perSegment = Math.max(1, Math.floor(segmentLength / length));
-  const groups = blockGroups(segments, Math.max(1, Math.round(segmentLength / perSegment)));
+  let perSegment = Math.max(1, Math.floor(segmentLength / length));
+  if (lengths.every((l) => l === segmentLength)) while (segmentLength % perSegment !== 0) perSegment--;
+  const groups = blockGroups(segments, segmentLength / perSegment);
   return { groups, length: segmentLength / perSegment };
 }

@@ -69,7 +69,7 @@ export function segmentRuns(segments: ArrayLike<number>): { start: number; end: 
  * (nearly) equal size, so no block is much shorter than the others (short blocks see less of the correlation).
  */
 export function blockGroups(segments: ArrayLike<number>, length: number): GroupAssignment {
-  if (!(Number.isInteger(length) && length >= 1)) throw new RangeError(`blockGroups: length must be an integer ≥ 1 (got ${length})`);
+  if (!(length >= 1)) throw new RangeError(`blockGroups: length must be ≥ 1 (got ${length})`);
   const ids = new Int32Array(segments.length);
   const sizes: number[] = [];
   const linked: number[] = [];

@@ -34,7 +34,7 @@ import { NOISE_COMPONENTS, type NoiseComponent } from '../core/components.js';
 import { estimateNoise, type GroupStats } from './estimator.js';
 import { compareOnRows, FastPathUnsupportedError, mergeFactors, tappedFactors, verifyFactors } from './factors.js';
 import { crossFitLayout, measureBNoise, type BNoiseMoments } from './curvature.js';
-import { AutocorrelationTracker, defaultBlocks, MIN_GROUPS, PROJECTIONS } from './grouping.js';
+import { AUTOCORR_EVERY, AutocorrelationTracker, defaultBlocks, MIN_GROUPS, PROJECTIONS } from './grouping.js';
 import { groupsFromIds, microBatchGroups, singleSampleGroups, type GroupAssignment } from './groups.js';
 import { fallbackGradStats, type ComponentGradStats } from './per-sample.js';
 import type { GradientFactors, NoiseProbe } from './probe.js';
@@ -101,6 +101,7 @@ export class NoiseMonitor {
   private autocorrelation: AutocorrelationTracker | null = null;
   private windowSteps: number | null = null;
   private lastMeasured: number | null = null;
+  private measurements = 0;
   private lastBNoise: number | null = null;
   private lastLayerRows: NoiseRow[] = [];
 
@@ -183,6 +184,7 @@ export class NoiseMonitor {
     const measureMs = performance.now() - start - (Number.isNaN(bNoiseMs) ? 0 : bNoiseMs);
     const rows = components.map((c) => this.componentRow(c, stats.get(c)!, bNoise[c], blockSteps, ctx, measureMs, bNoiseMs));
     this.lastMeasured = ctx.update;
+    this.measurements++;
     return rows;
   }
 
@@ -258,7 +260,7 @@ export class NoiseMonitor {
     const n = probe.n;
     const out = { stats: new Map<NoiseComponent, Stats>(), bNoise: {} as Partial<Record<NoiseComponent, BNoiseMoments>>, bNoiseMs: NaN };
     let kept: tf.Tensor[] = [];
-    const wantProjections = this.config.grouping === 'block' && this.config.blockSteps === undefined;
+    const wantProjections = this.config.grouping === 'block' && this.config.blockSteps === undefined && (this.measurements < AUTOCORR_EVERY || this.measurements % AUTOCORR_EVERY === 0);
     try {
       tf.tidy(() => {
         // The probe's own factors where they pass the check, autodiff of the taps for the rest.

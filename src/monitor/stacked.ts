@@ -4,17 +4,18 @@
  * Sample i's gradient at dense layer l is x̃_iᵀΔ_i (x̃_i = [x_i, 1], Δ = the layer's δ of the summed loss). Then
  * - per sample: |g_i|² = Σ_l |x̃_i|²·|Δ_i|² (the rank-1 trick), and g_i·U = x̃_iᵀ U Δ_i = rowsum((X̃U)∘Δ) with
  *   U = X̃ᵀΔ the batch sum (no second backward pass);
- * - per group k: u_k = X̃_kᵀΔ_k (a batched matmul) or, for short groups, |u_k|² = sum((X̃_kX̃_kᵀ)∘(Δ_kΔ_kᵀ)) (the Gram
- *   form, cheaper when the group is shorter than in·out/(in + out)); neighbours u_k·u_{k+1} the same way;
+ * - per group k: u_k = X̃_kᵀΔ_k (one batched matmul over the groups), and neighbours u_k·u_{k+1} from them;
  * - with a diagonal preconditioner P (Adam's 1/(√v̂+ε)): |P∘(x̃Δᵀ)|² = (x̃∘x̃)ᵀP²(Δ∘Δ), and P∘u_k for groups;
- * - random rank-1 projections (a_l ⊗ b_l per layer, Gaussian): p_i = Σ_l (x̃_i·a_l)(Δ_i·b_l), whose products average
+ * - random rank-1 projections (a ⊗ b_c per layer, Gaussian): p_i = Σ_l (x̃_i·a_l)(Δ_i·b_l), whose products average
  *   to g_i·g_j over the draws (E[wwᵀ] = I), for the autocorrelation of the gradients along a segment (grouping.ts).
  *
- * Op count, not FLOPs, is what costs on wasm and cpu: every (component, layer) pair with the same [in + 1, out] shape
- * is stacked into one [P, n, ·] tensor, so the work is ~25 ops per distinct layer shape whatever the number of layers
- * and components, and everything is read back with one dataSync. A component whose δ at a layer is another's times a
- * constant (the total's critic layers when actor and critic share none: vfCoef × the value's δ) costs nothing: its
- * quadratic statistics are the other's times the constant squared.
+ * Op count is what costs on wasm and cpu, and on wasm a matmul is fast only in two dimensions (tfjs-wasm hands rank-2
+ * products to XNNPACK; batched and implicitly transposed ones take a slower loop). So the work goes layer by layer:
+ * every component with a δ at a layer is one column block of Δcat = [Δ_c1, Δ_c2, ...], and U = X̃ᵀΔcat, X̃U and the
+ * projections are rank-2 products shared by all of them; only the group sums need a batched product, one per layer.
+ * A component whose δ at a layer is another's times a constant (the total's critic layers when actor and critic
+ * share none: vfCoef × the value's δ) costs nothing: its quadratic statistics are the other's times the constant
+ * squared. Everything is read back with one dataSync.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NoiseComponent } from '../core/components.js';
@@ -129,57 +130,42 @@ function buckets(groups: GroupAssignment): Bucket[] {
     });
 }
 
-/** Group gradient sums [P, K, D1·D2] in group order (matmul form). */
-function groupVectors(x: tf.Tensor3D, d: tf.Tensor3D, groups: GroupAssignment): tf.Tensor3D {
-  const [p, , d1] = x.shape;
-  const d2 = d.shape[2];
+/** Group gradient sums [K, D1, W] in group order, of X̃ [n, D1] and Δcat [n, W]. */
+function groupVectors(x: tf.Tensor2D, d: tf.Tensor2D, groups: GroupAssignment): tf.Tensor3D {
+  const [, d1] = x.shape;
+  const w = d.shape[1];
   const m = contiguousBlockSize(groups);
-  if (m !== null) {
-    const xb = tf.reshape(x, [p * groups.count, m, d1]) as tf.Tensor3D;
-    const db = tf.reshape(d, [p * groups.count, m, d2]) as tf.Tensor3D;
-    return tf.reshape(tf.matMul(tf.transpose(xb, [0, 2, 1]), db), [p, groups.count, d1 * d2]);
-  }
-  const xPad = tf.concat([x, tf.zeros([p, 1, d1])], 1);
-  const dPad = tf.concat([d, tf.zeros([p, 1, d2])], 1);
+  // Batched products take tfjs-wasm's slow loop either way; transposing by the flag at least saves a copy.
+  if (m !== null) return tf.matMul(tf.reshape(x, [groups.count, m, d1]) as tf.Tensor3D, tf.reshape(d, [groups.count, m, w]) as tf.Tensor3D, true, false);
+  const xPad = tf.concat([x, tf.zeros([1, d1])], 0);
+  const dPad = tf.concat([d, tf.zeros([1, w])], 0);
   const order: number[] = [];
   const parts = buckets(groups).map((bucket) => {
     order.push(...bucket.groups);
     const index = tf.tensor1d(bucket.index, 'int32');
     const count = bucket.groups.length;
-    const xb = tf.reshape(tf.gather(xPad, index, 1), [p * count, bucket.width, d1]) as tf.Tensor3D;
-    const db = tf.reshape(tf.gather(dPad, index, 1), [p * count, bucket.width, d2]) as tf.Tensor3D;
-    return tf.reshape(tf.matMul(tf.transpose(xb, [0, 2, 1]), db), [p, count, d1 * d2]);
+    const xb = tf.reshape(tf.gather(xPad, index), [count, bucket.width, d1]) as tf.Tensor3D;
+    const db = tf.reshape(tf.gather(dPad, index), [count, bucket.width, w]) as tf.Tensor3D;
+    return tf.matMul(xb, db, true, false);
   });
-  const stacked = parts.length === 1 ? parts[0]! : tf.concat(parts, 1);
+  const stacked = parts.length === 1 ? parts[0]! : tf.concat(parts, 0);
   const inverse = new Int32Array(groups.count);
   order.forEach((k, r) => (inverse[k] = r));
-  return tf.gather(stacked, tf.tensor1d(inverse, 'int32'), 1) as tf.Tensor3D;
+  return tf.gather(stacked, tf.tensor1d(inverse, 'int32')) as tf.Tensor3D;
 }
 
-/** |u_k|² [P, K] and, when asked, u_k·u_{k+1} [P, K − 1] by the Gram form (contiguous equal groups only). */
-function gramStats(x: tf.Tensor3D, d: tf.Tensor3D, m: number, count: number, neighbours: boolean): { sq: tf.Tensor; next: tf.Tensor | null } {
-  const [p, , d1] = x.shape;
-  const d2 = d.shape[2];
-  const x4 = tf.reshape(x, [p, count, m, d1]);
-  const d4 = tf.reshape(d, [p, count, m, d2]);
-  const gram = (a: tf.Tensor, b: tf.Tensor, k: number, width: number) => {
-    const a3 = tf.reshape(a, [p * k, m, width]) as tf.Tensor3D;
-    const b3 = tf.reshape(b, [p * k, m, width]) as tf.Tensor3D;
-    return tf.matMul(a3, tf.transpose(b3, [0, 2, 1]));
-  };
-  const sq = tf.reshape(tf.sum(tf.mul(gram(x4, x4, count, d1), gram(d4, d4, count, d2)), [1, 2]), [p, count]);
-  if (!neighbours || count < 2) return { sq, next: null };
-  const head = (t: tf.Tensor, w: number) => tf.slice(t, [0, 0, 0, 0], [p, count - 1, m, w]);
-  const tail = (t: tf.Tensor, w: number) => tf.slice(t, [0, 1, 0, 0], [p, count - 1, m, w]);
-  const next = tf.mul(gram(head(x4, d1), tail(x4, d1), count - 1, d1), gram(head(d4, d2), tail(d4, d2), count - 1, d2));
-  return { sq, next: tf.reshape(tf.sum(next, [1, 2]), [p, count - 1]) };
+/** r when every unit is r consecutive groups of equal contiguous layout (unit u = groups u·r .. u·r + r − 1), else null. */
+function unitsOfGroups(groups: GroupAssignment, units: GroupAssignment): number | null {
+  if (contiguousBlockSize(groups) === null || contiguousBlockSize(units) === null || groups.count % units.count !== 0) return null;
+  const r = groups.count / units.count;
+  for (let i = 0; i < groups.ids.length; i++) if (units.ids[i] !== Math.floor(groups.ids[i]! / r)) return null;
+  return r;
 }
 
-/** u_k·u_{k+1} from group vectors [P, K, D], optionally weighted elementwise by w [P, 1, D]. */
-function neighbourDots(v: tf.Tensor3D, w: tf.Tensor | null): tf.Tensor {
-  const [p, k, dim] = v.shape;
-  const prod = tf.mul(tf.slice(v, [0, 0, 0], [p, k - 1, dim]), tf.slice(v, [0, 1, 0], [p, k - 1, dim]));
-  return tf.sum(w ? tf.mul(prod, w) : prod, 2);
+/** Σ over the D1 and D2 axes of [rows, D1, C·D2] per column block: [rows, C]. */
+function sumPerBlock(t: tf.Tensor, components: number): tf.Tensor {
+  const [rows, d1, w] = t.shape as [number, number, number];
+  return tf.sum(tf.sum(tf.reshape(t, [rows, d1, components, w / components]), 3), 1);
 }
 
 /** [in+1, out] preconditioner of a layer's [kernel; bias], or null when the optimizer has none yet. */
@@ -195,8 +181,8 @@ export function layerPreconditioner(layer: GradientFactors['layers'][number], pr
 }
 
 /**
- * Statistics of `components` (those with a δ in `factors`) for the requested groupings, from one stacked computation
- * and one readback. Returns the kept unit gradients when `request.units` is set (the caller disposes them).
+ * Statistics of `components` (those with a δ in `factors`) for the requested groupings, from one pass over the
+ * layers and one readback. Returns the kept unit gradients when `request.units` is set (the caller disposes them).
  */
 export function factorStats(
   factors: GradientFactors,
@@ -208,127 +194,133 @@ export function factorStats(
   const sampleGrouping = groups.count === n && groups.sizes.every((m) => m === 1);
   const needSample = request.perSample === true || sampleGrouping;
   const linked = groups.linked !== undefined && groups.linked.some((v) => v !== 0);
-  const blockSize = sampleGrouping ? 1 : contiguousBlockSize(groups);
+  const projectionCount = request.projections?.count ?? 0;
   const readout = new Readout();
-  const values = new Map<Pair, PairValues>();
   const keptUnits: Partial<Record<NoiseComponent, Map<number, tf.Tensor3D>>> = {};
-  // Every (component, layer) δ tensor the requested components need, through aliases too.
-  const pairs: Pair[] = [];
+  // Every (component, layer) δ tensor the requested components need, through aliases too, by layer.
+  const byLayer = new Map<number, Pair[]>();
   for (const component of components) {
     factors.deltas[component]?.forEach((delta, layer) => {
       if (delta === undefined) return;
       const base = resolve(component, layer, factors).component;
       const tensor = factors.deltas[base]![layer]!;
-      if (tensor instanceof tf.Tensor && !pairs.some((p) => p.component === base && p.layer === layer)) pairs.push({ component: base, layer, delta: tensor });
+      const list = byLayer.get(layer) ?? [];
+      if (tensor instanceof tf.Tensor && !list.some((p) => p.component === base)) list.push({ component: base, layer, delta: tensor });
+      byLayer.set(layer, list);
     });
   }
   let havePre = request.preconditioner !== undefined;
   const slots: { pair: Pair; read: () => PairValues }[] = [];
 
   tf.tidy(() => {
-    const xt = new Map<number, tf.Tensor2D>();
-    const xOf = (l: number) => xt.get(l) ?? xt.set(l, withOnes(factors.layers[l]!.input)).get(l)!;
     const pre = new Map<number, tf.Tensor2D | null>();
     if (request.preconditioner) {
-      for (const pair of pairs) if (!pre.has(pair.layer)) pre.set(pair.layer, layerPreconditioner(factors.layers[pair.layer]!, request.preconditioner));
+      for (const layer of byLayer.keys()) pre.set(layer, layerPreconditioner(factors.layers[layer]!, request.preconditioner));
       havePre = [...pre.values()].every((p) => p !== null);
     }
-    const sizeRow = groups.randomSizes ? tf.reshape(tf.tensor1d(Float32Array.from(groups.ids, (k) => groups.sizes[k]!)), [1, n, 1]) : null;
-    const classes = new Map<string, Pair[]>();
-    for (const pair of pairs) {
-      const key = `${xOf(pair.layer).shape[1]}x${pair.delta.shape[1]}`;
-      classes.set(key, [...(classes.get(key) ?? []), pair]);
-    }
-    for (const members of classes.values()) {
-      const p = members.length;
-      const x = (p === 1 ? tf.expandDims(xOf(members[0]!.layer), 0) : tf.stack(members.map((m) => xOf(m.layer)))) as tf.Tensor3D;
-      const d = (p === 1 ? tf.expandDims(members[0]!.delta, 0) : tf.stack(members.map((m) => m.delta))) as tf.Tensor3D;
-      const [, , d1] = x.shape;
-      const d2 = d.shape[2];
+    const sizeRow = groups.randomSizes ? tf.reshape(tf.tensor1d(Float32Array.from(groups.ids, (k) => groups.sizes[k]!)), [n, 1]) : null;
+    for (const [layer, members] of byLayer) {
+      const c = members.length;
+      const x = withOnes(factors.layers[layer]!.input);
+      const d1 = x.shape[1];
+      const d2 = members[0]!.delta.shape[1];
+      const d = (c === 1 ? members[0]!.delta : tf.concat(members.map((m) => m.delta), 1)) as tf.Tensor2D;
       // Explicit transposes: wasm's matMul with a transposed operand falls back to a kernel 5-7x slower.
-      const xT = tf.transpose(x, [0, 2, 1]);
+      const xT = tf.transpose(x);
       const u = tf.matMul(xT, d);
-      const totalSq = readout.add(tf.sum(tf.square(u), [1, 2]));
-      const dots = readout.add(tf.sum(tf.mul(tf.matMul(x, u), d), 2));
-      const sampleSq = needSample ? readout.add(tf.mul(tf.sum(tf.square(x), 2), tf.sum(tf.square(d), 2))) : -1;
-      const pm = havePre ? (tf.stack(members.map((m) => pre.get(m.layer)!)) as tf.Tensor3D) : null;
-      const p2 = pm ? tf.square(pm) : null;
-      // Group vectors when needed (neighbours with P, units, or long groups); else the cheaper Gram form.
-      const useGram = blockSize !== null && blockSize > 1 && !havePre && blockSize * (d1 + d2) < d1 * d2;
+      const perSample = (t: tf.Tensor) => tf.sum(tf.reshape(t, [n, c, d2]), 2);
+      const totalSq = readout.add(tf.sum(tf.reshape(tf.sum(tf.square(u), 0), [c, d2]), 1));
+      const dots = readout.add(perSample(tf.mul(tf.matMul(x, u), d)));
+      const xSq = needSample ? tf.reshape(tf.sum(tf.square(x), 1), [n, 1]) : null;
+      const sampleSq = xSq ? readout.add(tf.mul(xSq, perSample(tf.square(d)))) : -1;
+      const p = havePre ? (c === 1 ? pre.get(layer)! : (tf.concat(members.map(() => pre.get(layer)!), 1) as tf.Tensor2D)) : null;
+      const p2 = p ? tf.square(p) : null;
       let groupSq = -1;
       let neighbor = -1;
       let preGroupSq = -1;
       let preNeighbor = -1;
-      if (!sampleGrouping && useGram) {
-        const g = gramStats(x, d, blockSize!, groups.count, linked);
-        groupSq = readout.add(g.sq);
-        if (g.next) neighbor = readout.add(g.next);
-      } else if (!sampleGrouping) {
-        const v = groupVectors(x, d, groups);
-        groupSq = readout.add(tf.sum(tf.square(v), 2));
-        if (linked && groups.count > 1) neighbor = readout.add(neighbourDots(v, null));
-        if (pm && p2) {
-          const w = tf.reshape(p2, [p, 1, d1 * d2]);
-          preGroupSq = readout.add(tf.sum(tf.mul(tf.square(v), w), 2));
-          if (linked && groups.count > 1) preNeighbor = readout.add(neighbourDots(v, w));
+      let v: tf.Tensor3D | null = null;
+      if (!sampleGrouping) {
+        v = groupVectors(x, d, groups);
+        groupSq = readout.add(sumPerBlock(tf.square(v), c));
+        const k = groups.count;
+        const next = linked && k > 1 ? tf.mul(tf.slice(v, [0, 0, 0], [k - 1, -1, -1]), tf.slice(v, [1, 0, 0], [k - 1, -1, -1])) : null;
+        if (next) neighbor = readout.add(sumPerBlock(next, c));
+        if (p2) {
+          preGroupSq = readout.add(sumPerBlock(tf.mul(tf.square(v), p2), c));
+          if (next) preNeighbor = readout.add(sumPerBlock(tf.mul(next, p2), c));
         }
       }
       let weighted = -1;
       let preWeighted = -1;
       if (sizeRow) {
         const w = tf.matMul(xT, tf.mul(d, sizeRow));
-        weighted = readout.add(tf.sum(tf.mul(tf.matMul(x, w), d), 2));
-        if (p2) preWeighted = readout.add(tf.sum(tf.mul(tf.matMul(x, tf.mul(p2, w)), d), 2));
+        weighted = readout.add(perSample(tf.mul(tf.matMul(x, w), d)));
+        if (p2) preWeighted = readout.add(perSample(tf.mul(tf.matMul(x, tf.mul(p2, w)), d)));
       }
       let preTotalSq = -1;
       let preDots = -1;
-      if (pm && p2) {
-        preTotalSq = readout.add(tf.sum(tf.square(tf.mul(pm, u)), [1, 2]));
-        preDots = readout.add(tf.sum(tf.mul(tf.matMul(x, tf.mul(p2, u)), d), 2));
-        if (sampleGrouping) preGroupSq = readout.add(tf.sum(tf.mul(tf.matMul(tf.square(x), p2), tf.square(d)), 2));
+      if (p && p2) {
+        preTotalSq = readout.add(tf.sum(tf.reshape(tf.sum(tf.square(tf.mul(p, u)), 0), [c, d2]), 1));
+        preDots = readout.add(perSample(tf.mul(tf.matMul(x, tf.mul(p2, u)), d)));
+        if (sampleGrouping) preGroupSq = readout.add(perSample(tf.mul(tf.matMul(tf.square(x), p2), tf.square(d))));
       }
       let projections = -1;
       if (request.projections) {
-        const r = request.projections.count;
+        const r = projectionCount;
         const rng = request.projections.rng;
-        const draw = (rows: number) => tf.tensor3d(Float32Array.from({ length: p * rows * r }, () => rng.normal()), [p, rows, r]);
-        projections = readout.add(tf.mul(tf.matMul(x, draw(d1)), tf.matMul(d, draw(d2))));
+        const a = tf.tensor2d(Float32Array.from({ length: d1 * r }, () => rng.normal()), [d1, r]);
+        // One b per component: a block-diagonal [C·D2, C·R] keeps the components' directions independent.
+        const b = new Float32Array(c * d2 * c * r);
+        for (let j = 0; j < c; j++) for (let row = 0; row < d2; row++) for (let col = 0; col < r; col++) b[(j * d2 + row) * c * r + j * r + col] = rng.normal();
+        const db = tf.matMul(d, tf.tensor2d(b, [c * d2, c * r]));
+        projections = readout.add(tf.transpose(tf.mul(tf.reshape(tf.matMul(x, a), [n, 1, r]), tf.reshape(db, [n, c, r])), [1, 0, 2]));
       }
       if (request.units) {
-        const v = tf.reshape(groupVectors(x, d, request.units), [p, request.units.count, d1, d2]);
+        // Units made of whole consecutive groups: sum the groups' vectors instead of another batched product.
+        const ratio = unitsOfGroups(groups, request.units);
+        const uv = v !== null && ratio !== null ? (tf.sum(tf.reshape(v, [request.units.count, ratio, d1, c * d2]), 1) as tf.Tensor3D) : groupVectors(x, d, request.units);
         members.forEach((m, j) => {
-          const kept = tf.keep(tf.squeeze(tf.slice(v, [j, 0, 0, 0], [1, -1, -1, -1]), [0]) as tf.Tensor3D);
+          const kept = tf.keep(c === 1 ? uv : (tf.slice(uv, [0, 0, j * d2], [-1, -1, d2]) as tf.Tensor3D));
           (keptUnits[m.component] ??= new Map()).set(m.layer, kept);
         });
       }
       members.forEach((pair, j) => {
-        const row = (slot: number, width: number) => (slot < 0 ? null : readout.get(slot).subarray(j * width, (j + 1) * width));
+        // Values are [rows, C] row-major: column j of each.
+        const column = (slot: number, rows: number) => {
+          if (slot < 0) return null;
+          const all = readout.get(slot);
+          return Float32Array.from({ length: rows }, (_, i) => all[i * c + j]!);
+        };
         slots.push({
           pair,
           read: () => ({
             totalSq: readout.get(totalSq)[j]!,
-            dots: row(dots, n)!,
-            sampleSq: row(sampleSq, n),
-            groupSq: sampleGrouping ? row(sampleSq, n) : row(groupSq, groups.count),
-            neighbor: row(neighbor, groups.count - 1),
-            weighted: row(weighted, n),
-            pre: pm
+            dots: column(dots, n)!,
+            sampleSq: column(sampleSq, n),
+            groupSq: sampleGrouping ? column(sampleSq, n) : column(groupSq, groups.count),
+            neighbor: column(neighbor, groups.count - 1),
+            weighted: column(weighted, n),
+            pre: p
               ? {
                   totalSq: readout.get(preTotalSq)[j]!,
-                  dots: row(preDots, n)!,
-                  groupSq: row(preGroupSq, sampleGrouping ? n : groups.count)!,
-                  neighbor: row(preNeighbor, groups.count - 1),
-                  weighted: row(preWeighted, n),
+                  dots: column(preDots, n)!,
+                  groupSq: column(preGroupSq, sampleGrouping ? n : groups.count)!,
+                  neighbor: column(preNeighbor, groups.count - 1),
+                  weighted: column(preWeighted, n),
                 }
               : null,
-            projections: row(projections, n * (request.projections?.count ?? 0)),
+            // Projections are [C, n, R]: component j's block.
+            projections: projections < 0 ? null : readout.get(projections).subarray(j * n * projectionCount, (j + 1) * n * projectionCount),
           }),
         });
       });
     }
     readout.read();
   });
+  const values = new Map<Pair, PairValues>();
   for (const slot of slots) values.set(slot.pair, slot.read());
+  const pairOf = (component: NoiseComponent, layer: number) => byLayer.get(layer)?.find((q) => q.component === component);
 
   const stats: Partial<Record<NoiseComponent, FactorStats>> = {};
   const units: Partial<Record<NoiseComponent, UnitGradients>> = {};
@@ -340,7 +332,7 @@ export function factorStats(
     deltas.forEach((delta, layer) => {
       if (delta === undefined) return;
       const resolved = resolve(component, layer, factors);
-      const pair = pairs.find((q) => q.component === resolved.component && q.layer === layer);
+      const pair = pairOf(resolved.component, layer);
       if (pair) layerValues.push({ values: values.get(pair)!, scale: resolved.scale });
     });
     const assemble = (pick: (v: PairValues) => LayerPick | null, list = layerValues) => assembleStats(list, pick, groups, linked);
@@ -350,7 +342,7 @@ export function factorStats(
       sample: needSample ? assembleStats(layerValues, (v) => ({ totalSq: v.totalSq, dots: v.dots, groupSq: v.sampleSq!, neighbor: null, weighted: null }), singleSampleLike(n), false) : null,
       layers: request.perLayer ? layerValues.map((lv, j) => ({ label: `layer${j}`, stats: assembleStats([lv], plain, groups, linked) })) : [],
       preconditioned: havePre && request.preconditioner ? assemble((v) => v.pre) : null,
-      projections: request.projections ? sumProjections(layerValues, n * request.projections.count) : null,
+      projections: request.projections ? sumProjections(layerValues, n * projectionCount) : null,
     };
     const kept = new Map<number, tf.Tensor3D>();
     deltas.forEach((delta, layer) => {

@@ -170,7 +170,7 @@ function assertCovers(label: string, fig: NoiseFigure, truth: number, tolerance:
 }
 
 const CASES: readonly Case[] = [
-  { label: 'd=4 ratio 10 target 1 noise 0', dims: 4, curvatureRatio: 10, target: 1, noiseStd: 0, logStdInit: 0, policyGain: 1, updates: 60 },
+  { label: 'd=4 ratio 10 target 1 noise 0', dims: 4, curvatureRatio: 10, target: 1, noiseStd: 0, logStdInit: 0, policyGain: 1, updates: 100 },
   { label: 'd=2 ratio 100 target 0.5 noise 2 σ=0.5', dims: 2, curvatureRatio: 100, target: 0.5, noiseStd: 2, logStdInit: Math.log(0.5), policyGain: 1, updates: 60 },
   { label: 'd=3 ratio 3 target 2 noise 1 σ=1', dims: 3, curvatureRatio: 3, target: 2, noiseStd: 1, logStdInit: 0, policyGain: 1, updates: 100 },
 ];
