@@ -10,7 +10,6 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { createAgent } from '../../agents/index.js';
 import type { PpoAgent, PpoBatch } from '../../agents/ppo.js';
-import { normalizeAdvantages } from '../../agents/shared.js';
 import { agentSection, monitorSection } from '../../src/config/schema.js';
 import { Rng } from '../../src/core/rng.js';
 import { DEFAULT_EPSILON } from '../../src/monitor/curvature.js';
@@ -23,6 +22,14 @@ before(async () => {
   await tf.setBackend('wasm');
   await tf.ready();
 });
+
+/** (x − mean)/(std + 1e-8) with the unbiased std, as PPO normalises the probe's advantages. */
+function normalized(values: Float32Array): Float32Array {
+  const n = values.length;
+  const mean = values.reduce((s, v) => s + v, 0) / n;
+  const std = Math.sqrt(values.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1));
+  return Float32Array.from(values, (v) => (v - mean) / (std + 1e-8));
+}
 
 /** −Σ_i A_i π_θ(a_i|s_i)/π_θ₀(a_i|s_i) in float64 for the categorical MLP with weights `w` (per variable, in order). */
 function surrogate64(agent: PpoAgent, weights: readonly Float64Array[], obs: Float32Array, actions: Float32Array, adv: Float32Array, ref: Float64Array | null): { loss: number; logp: Float64Array } {
@@ -72,7 +79,7 @@ describe('central-difference Hessian-vector products', () => {
     dir.forEach((d) => d.forEach((_, i) => (d[i]! /= norm)));
     const obs = batch.rollout.obs;
     const actions = batch.rollout.actions;
-    const adv = normalizeAdvantages(batch.samples.advantages, new Float32Array(batch.samples.advantages.length));
+    const adv = normalized(batch.samples.advantages);
     const shifted = (h: number) => theta.map((t, v) => Float64Array.from(t, (x, i) => x + h * dir[v]![i]!));
     const ref = surrogate64(agent, theta, obs, actions, adv, null).logp;
     const reference = (h: number) =>
