@@ -6,8 +6,8 @@
  * Why: samples of one env's rollout are correlated in time (the advantage of step t sums rewards far ahead; the value
  * error changes slowly with the state), so the noise a batch of whole segments carries is not the per-sample noise:
  * tr(Σ_eff) = Σ_l γ(l) (γ the trace autocovariance of the per-sample gradients along a segment, up to edge effects),
- * while per-sample grouping reports only γ(0). On cartpole-ppo the value gradient's blocks of 32 steps carry 10–20×
- * the per-sample trace and the policy's about 1.2×. Whole segments are unbiased for the batch but give as few groups
+ * while per-sample grouping reports only γ(0). Over a 500k-step cartpole-ppo run the value gradient's effective trace
+ * is 7–50× its per-sample trace (τ ≈ 20 steps) and the policy's about 1×. Whole segments are unbiased for the batch but give as few groups
  * as there are envs (4 in cartpole-ppo: 3 degrees of freedom per measurement); blocks give more.
  *
  * How long: with neighbour terms a block misses only the covariance of sample pairs more than one block apart. We

@@ -30,7 +30,7 @@ describe('NoiseMonitor on agent probes', () => {
       learner.learn(learner.collect(), 0);
       for (const grouping of ['block', 'sample', 'segment', 'episode'] as const) {
         // Block length fixed: the fallback measures no autocorrelation, and both must use the same groups here.
-        const settings = { grouping, preconditioned: true, perLayer: true, blockSteps: 4, bNoise: grouping === 'block', bNoiseEvery: 1, bNoiseUnits: 3 };
+        const settings = { grouping, every: 1, preconditioned: true, perLayer: true, blockSteps: 4, bNoise: grouping === 'block', bNoiseEvery: 1, bNoiseUnits: 3 };
         const warnings: string[] = [];
         const fast = new NoiseMonitor(monitorSection.parse({ ...settings, method: 'fast' }), { onWarning: (m) => warnings.push(m) });
         const slow = new NoiseMonitor(monitorSection.parse({ ...settings, method: 'fallback' }));

@@ -103,7 +103,7 @@ describe('AR(1)-correlated gradients with known Σ_eff', () => {
       const sampleExpected = (trace * (1 - (factor - 1) / (n - 1))) / (gradSq + ((factor - 1) * trace) / (n - 1));
       const bias = tf.variable(tf.zeros([dim]));
       const warnings: string[] = [];
-      const monitor = new NoiseMonitor(monitorSection.parse({ confidence: 0.99 }), { onWarning: (m) => warnings.push(m), rng: new Rng('ar1-monitor') });
+      const monitor = new NoiseMonitor(monitorSection.parse({ every: 1, confidence: 0.99 }), { onWarning: (m) => warnings.push(m), rng: new Rng('ar1-monitor') });
       const rng = new Rng(`ar1-${c.phi}`);
       const rows: NoiseRow[] = [];
       for (let update = 1; update <= c.updates; update++) {

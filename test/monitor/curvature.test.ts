@@ -174,7 +174,7 @@ function supervisedProbe(model: Supervised, x: tf.Tensor2D, y: tf.Tensor2D, numE
 
 /** `updates` measurements of fresh data from `draw`; the policy summary. */
 function runSupervised(model: Supervised, draw: (rng: Rng) => { x: tf.Tensor2D; y: tf.Tensor2D }, updates: number) {
-  const monitor = new NoiseMonitor(monitorSection.parse({ bNoise: true, bNoiseEvery: 1, confidence: 0.99 }));
+  const monitor = new NoiseMonitor(monitorSection.parse({ every: 1, bNoise: true, bNoiseEvery: 1, confidence: 0.99 }));
   const rng = new Rng('supervised');
   const n = 256;
   for (let update = 1; update <= updates; update++) {

@@ -70,7 +70,7 @@ function caseConfig(c: Case): RunConfig {
       maxGradNorm: 0,
       network: { hidden: [], policyGain: c.policyGain, logStdInit: c.logStdInit },
     },
-    monitor: { bNoise: true, bNoiseEvery: 1, confidence: 0.99 },
+    monitor: { every: 1, bNoise: true, bNoiseEvery: 1, confidence: 0.99 },
     run: { seed: 1, totalSteps: c.updates * 8 * 64, backend: 'wasm' },
   });
 }
