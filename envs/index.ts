@@ -15,6 +15,7 @@ import { mountainCar } from './classic-control/mountain-car.js';
 import { pendulum } from './classic-control/pendulum.js';
 import { seaquest } from './minatar/seaquest.js';
 import { spaceInvaders } from './minatar/space-invaders.js';
+import { quadraticBandit } from './bandits/quadratic-bandit.js';
 import { umbrellaChain } from './bsuite/umbrella-chain.js';
 
 export const builtinEnvs: readonly EnvSpec<EnvParams>[] = [
@@ -24,6 +25,7 @@ export const builtinEnvs: readonly EnvSpec<EnvParams>[] = [
   acrobot,
   pendulum,
   gaussianBandit,
+  quadraticBandit,
   catchEnv,
   deepSea,
   memoryChain,

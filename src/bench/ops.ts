@@ -193,7 +193,7 @@ async function profileUpdate(overrides: readonly string[]): Promise<UpdateProfil
   const root = new Rng(config.run.seed);
   env.reset(root.split('env').uint32());
   const agent = createAgent(config.agent, env, root.split('agent'));
-  const monitor = new NoiseMonitor({ ...config.monitor, enabled: true, method: 'fast', grouping: 'sample' }, { rng: root.split('monitor') });
+  const monitor = new NoiseMonitor({ ...config.monitor, enabled: true, method: 'fast', grouping: 'sample', every: 1 }, { rng: root.split('monitor') });
   try {
     // The monitor's first measurement runs its one-off self-check; profile a later one.
     monitor.measure(agent.noiseProbe(agent.collect()), { update: 1, envSteps: agent.stepsPerUpdate });

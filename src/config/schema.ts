@@ -93,15 +93,27 @@ export const agentSection = z.discriminatedUnion('algo', [reinforceSection, a2cS
 
 export const monitorSection = z.strictObject({
   enabled: z.boolean().default(true).describe('measure the gradient noise scale'),
-  every: positiveInt.default(1).describe('measure every N updates'),
-  grouping: z.enum(['sample', 'segment', 'episode', 'microbatch']).default('sample').describe('what counts as one B_small sample'),
+  every: positiveInt.default(2).describe('measure every N updates (1 doubles the measurements, and the cost)'),
+  grouping: z
+    .enum(['block', 'sample', 'segment', 'episode', 'microbatch'])
+    .default('block')
+    .describe('groups of the two-batch estimator: blocks of each env segment (correlation-aware) | single samples | whole segments | episodes (REINFORCE only) | random micro-batches'),
+  blockSteps: positiveInt.optional().describe('block length in env steps for grouping = block (default: 2 × the measured autocorrelation time)'),
   microBatch: positiveInt.default(8).describe('samples per group when grouping = microbatch'),
   method: z.enum(['fast', 'fallback']).default('fast').describe('one-pass per-sample norms, or micro-batch autodiff'),
   emaHorizon: z.number().positive().default(20000).describe('EMA horizon in env steps: a measurement s env steps old has weight exp(-s/horizon)'),
-  window: positiveInt.default(10).describe('measurements per ratio-of-means window'),
-  confidence: z.number().gt(0).lt(1).default(0.95).describe('two-sided confidence of the B_simple intervals; resolved = |G|² significantly > 0 at this level'),
+  windowSteps: z
+    .union([z.number().positive(), z.literal('auto')])
+    .default('auto')
+    .describe('ratio-of-means window in env steps (auto: 100 measurements, enough to resolve B_simple ≈ 10 × batch)'),
+  window: positiveInt.default(10).describe('measurements per matched-progress window of the sweep/report analysis'),
+  confidence: z.number().gt(0).lt(1).default(0.95).describe('two-sided confidence of the intervals; resolved = the denominator (|G|², GᵀHG) significantly > 0 at this level'),
   perLayer: z.boolean().default(false).describe('also report B_simple per dense layer'),
-  preconditioned: z.boolean().default(false).describe('also report tr(PΣP)/|PG|² with Adam/RMSProp preconditioner P'),
+  preconditioned: z.boolean().default(false).describe('also report tr(PΣP)/|PG|² (and with bNoise tr(PHPΣ)/GᵀPHPG) with Adam/RMSProp preconditioner P'),
+  bNoise: z.boolean().default(false).describe('also measure B_noise = tr(HΣ)/GᵀHG by Hessian-vector products (policy and value)'),
+  bNoiseEvery: positiveInt.default(10).describe('measure B_noise every N updates (at measurements that fall on them)'),
+  bNoiseUnits: z.number().int().min(3).default(4).describe('direction units per half of the envs for B_noise (each costs 4 curvature passes over half the batch)'),
+  bNoiseEpsilon: z.number().positive().default(1e-2).describe('step of the central-difference Hessian-vector products, in parameter space'),
 });
 
 export const runSection = z.strictObject({

@@ -1,41 +1,50 @@
 /**
- * Gradient noise scale estimation as pure functions over gradient statistics (no tfjs).
+ * Gradient noise estimation from group statistics, as pure functions (no tfjs).
  *
- * Input of one measurement (`GroupStats`): the n samples of one rollout split into K groups (single samples, env
- * segments, episodes or micro-batches); per group k its size m_k, the squared norm of its SUMMED per-sample gradient
- * u_k = Σ_{i∈k} g_i and the dot product u_k·U with the whole batch's sum U = Σ_i g_i.
+ * Input of one measurement (`GroupStats`): the n samples of one rollout split into K groups (single samples, blocks of
+ * an env's segment, whole segments, episodes or micro-batches); per group k its size m_k, the squared norm of its
+ * SUMMED per-sample gradient u_k = Σ_{i∈k} g_i and the dot product u_k·U with the whole batch's sum U = Σ_i g_i;
+ * optionally the dot products u_k·u_{k+1} of groups that follow each other in the same env segment ("neighbours").
  *
- * Estimator (McCandlish et al. 2018, App. A.1, generalised to unequal groups). Each group mean h_k = u_k/m_k satisfies
- * E|h_k|² = |G|² + tr(Σ)/m_k, the big-batch mean ḡ = U/n satisfies E|ḡ|² = |G|² + tr(Σ)/n. With the sample-weighted
- * small-batch average S = Σ_k (m_k/n)|h_k|² = (1/n)Σ_k |u_k|²/m_k we get E S = |G|² + tr(Σ)·K/n, i.e. the two-batch
- * formula with B_small = n/K (the mean group size) and B_big = n:
+ * ## The pairwise estimator (McCandlish et al. 2018, App. A.1, generalised)
+ * |U|² = Σ_{k,l} u_k·u_l. Call a pair of groups NEAR when k = l or k, l are neighbours, FAR otherwise. If samples are
+ * correlated only within a group and with its neighbours, a far pair has E[u_k·u_l] = m_k m_l |G|², so
  *
- *     tr(Σ) = (Σ_k |u_k|²/m_k − |U|²/n) / (K − 1)      (the between-group mean square of ANOVA)
- *     |G|²  = (K·|U|²/n² − Σ_k |u_k|²/(n·m_k)) / (K − 1)
+ *     |G|²  = (|U|² − S) / (n² − M),     S = Σ_near u_k·u_l,   M = Σ_near m_k m_l,
+ *     tr(Σ) = (S − M·|G|²) / n,
  *
- * Both are exactly unbiased for any group sizes when the groups are independent and samples within a group are
- * i.i.d.; for correlated samples (segments, episodes) tr(Σ) is the effective per-sample noise m·Cov(h_k), the noise a
- * batch made of whole groups sees. With single samples (K = n) these reduce to the per-sample formulas of docs/science.md, and for
- * equal groups to the paper's (B_big|G_big|² − B_small|G_small|²)/(B_big − B_small) etc. (see `twoBatchEstimate`).
+ * where tr(Σ) is the EFFECTIVE per-sample noise n·tr Cov(ḡ) = (1/n) Σ_segments E|S_e − m_e G|²: the noise a batch made
+ * of these segments sees, correlations included. Both are exactly unbiased for any fixed group sizes under that
+ * assumption. Without neighbours (independent groups) and with equal sizes this is the paper's two-batch formula with
+ * B_small = n/K and B_big = n (`twoBatchEstimate`), i.e. the between-group mean square of ANOVA; with single samples
+ * it is the per-sample formula of docs/science.md. Neighbour terms make contiguous blocks of an env's segment usable
+ * as groups: the correlation across a block boundary, which blocks alone would miss, is counted, and only
+ * correlations reaching past a whole neighbouring block are left out (grouping.ts chooses blocks long enough).
  *
- * Uncertainty: a delete-one-group jackknife gives the variances and covariance of the two estimates of ONE
- * measurement (exact leave-one-out recomputation, O(K), needs K ≥ 3). It is conservative: |G|² is a degree-2
- * U-statistic over groups, Var = 4ζ1/K + 2δ2/(K(K−1)) (ζ1 = GᵀΣ_hG, δ2 = tr(Σ_h²), Σ_h the covariance of a group
- * mean), while the jackknife's expectation is 4ζ1/K + 4δ2/(K(K−2)): exact where the linear term dominates, up to 2×
- * the variance where B_simple ≫ n (docs/science.md, "Smoothing, windows and intervals"). An unbiased correction would need tr(Σ²), i.e.
- * pairwise products of per-sample gradients, which the one-pass statistics do not give.
+ * ## Outcome-dependent group sizes (episodes)
+ * When a group's size depends on what happened in it (an episode ends when the pole falls), E|u_k|² ≠ m_k²|G|² +
+ * m_k·tr(Σ): long and short episodes differ in their per-sample gradients, and the estimator above is biased (on
+ * CartPole |G|² came out significantly negative late in training). With `randomSizes` the groups are treated as i.i.d.
+ * units (u_k, m_k) instead, as a ratio estimator: the batch gradient is ḡ = Σu_k/Σm_k, whose variance is
+ * E|u − mG|²/(K·m̄²), so
  *
- * B_simple = tr(Σ)/|G|² is a ratio whose denominator is often not significantly positive; its interval is Fieller's
- * (the set of ρ for which tr − ρ|G|² = 0 is not rejected), which is bounded exactly when |G|² is significantly > 0 —
- * so "resolved" and "the interval is finite" are the same statement. Unresolved figures keep a finite lower bound (B_simple is at
- * least lo) and hi = ∞; their point value is NaN so nobody prints a meaningless number.
+ *     tr(Σ) = Σ_k |u_k − m_k ḡ|² / ((K − 1)·m̄),    |G|² = |ḡ|² − tr(Σ)/n,    m̄ = n/K,
  *
- * Smoothing across measurements keeps separate estimates of |G|² and tr(Σ) and divides them (never averages a
- * ratio). Variances of smoothed / pooled estimates are propagated from the per-measurement jackknife variances as
- * Var(Σ w_t x_t / Σ w_t) = Σ w_t² v_t / (Σ w_t)² (measurements come from fresh rollouts, hence independent), with
- * Welch–Satterthwaite degrees of freedom. This interval covers the weighted mean of the true values over the horizon;
- * it does not include the lag of a drifting target.
+ * consistent, with an O(1/K) bias that the jackknife removes (estimates below are bias-corrected by it). For equal
+ * sizes it reduces to the fixed-size formulas. It needs u_k·W with W = Σ_k m_k u_k for the jackknife.
+ *
+ * ## Uncertainty
+ * A delete-one-group jackknife gives the variances and covariance of the two estimates of ONE measurement (exact
+ * leave-one-out recomputation, O(K), needs K ≥ 3). For independent single samples it is conservative: |G|² is a
+ * degree-2 U-statistic, Var = 4ζ1/K + 2δ2/(K(K−1)) (ζ1 = GᵀΣ_hG, δ2 = tr(Σ_h²), Σ_h the covariance of a group mean),
+ * while the jackknife's expectation is 4ζ1/K + 4δ2/(K(K−2)): exact where the linear term dominates, up to 2× the
+ * variance where B_simple ≫ n. For correlated samples the per-sample jackknife is NOT conservative: it assumes
+ * independence and misses the correlation — one more reason to group by blocks.
  */
+import type { NoiseMoments } from './intervals.js';
+
+export { fiellerInterval, hasFiniteMoments, noiseScale, normalQuantile, tQuantile, type NoiseMoments, type NoiseScale } from './intervals.js';
+export { NoiseSmoother, NoiseWindow, poolMoments } from './smoothing.js';
 
 /** Per-group gradient statistics of one measurement. All norms are of SUMMED per-sample gradients. */
 export interface GroupStats {
@@ -47,17 +56,16 @@ export interface GroupStats {
   readonly sumDot: ArrayLike<number>;
   /** |U|² = n²·|ḡ|². */
   readonly totalSq: number;
-}
-
-/** Two unbiased estimates with their (co)variance: the unit that smoothing and pooling work on. */
-export interface NoiseMoments {
-  readonly gradSq: number;
-  readonly traceSigma: number;
-  readonly gradSqVar: number;
-  readonly traceSigmaVar: number;
-  readonly covariance: number;
-  /** Degrees of freedom of `gradSqVar` (K − 1 for one measurement). */
-  readonly df: number;
+  /**
+   * Neighbours (K − 1 entries): `linked[k]` = 1 when groups k and k + 1 follow each other in one env segment, and then
+   * `neighborDot[k]` = u_k·u_{k+1}.
+   */
+  readonly linked?: ArrayLike<number>;
+  readonly neighborDot?: ArrayLike<number>;
+  /** Group sizes depend on the outcome (episodes): use the ratio estimator (see the header). */
+  readonly randomSizes?: boolean;
+  /** With `randomSizes`: u_k·W, W = Σ_l m_l u_l (needed for the jackknife). */
+  readonly weightedDot?: ArrayLike<number>;
 }
 
 export interface NoiseEstimate extends NoiseMoments {
@@ -69,26 +77,6 @@ export interface NoiseEstimate extends NoiseMoments {
   readonly bSmall: number;
   /** |ḡ|², the big-batch gradient's squared norm. */
   readonly bigBatchGradSq: number;
-}
-
-/** A noise scale figure: B_simple = tr(Σ)/|G|² with its interval, and the inverse |G|²/tr(Σ) with its own. */
-export interface NoiseScale {
-  /** tr(Σ)/|G|² when resolved, else NaN. */
-  readonly bSimple: number;
-  /** Lower end of the interval (≥ 0); finite even when unresolved (B_simple is at least this). */
-  readonly lo: number;
-  /** Upper end; +∞ when unresolved. */
-  readonly hi: number;
-  /** |G|² is significantly > 0 at the chosen confidence (equivalently: the interval is bounded). */
-  readonly resolved: boolean;
-  /** |G|²/tr(Σ) (per-sample signal-to-noise), defined whether or not resolved, with a Fieller interval. */
-  readonly inverse: number;
-  readonly inverseLo: number;
-  readonly inverseHi: number;
-  readonly gradSq: number;
-  readonly traceSigma: number;
-  readonly gradSqSe: number;
-  readonly traceSigmaSe: number;
 }
 
 /** The paper's two-batch formula (App. A.1) for equal small batches: |G_small|² averaged over the small batches. */
@@ -104,317 +92,156 @@ export function twoBatchEstimate(
   };
 }
 
-/** The grouped estimator from n, K, Q = Σ_k |u_k|²/m_k and |U|². */
-function groupedEstimate(n: number, groups: number, q: number, totalSq: number): { gradSq: number; traceSigma: number } {
-  return {
-    gradSq: ((groups * totalSq) / (n * n) - q / n) / (groups - 1),
-    traceSigma: (q - totalSq / n) / (groups - 1),
-  };
+/** Sums behind one pairwise estimate (see the header); the leave-one-out versions subtract one group's terms. */
+interface PairwiseSums {
+  n: number;
+  /** |U|². */
+  total: number;
+  /** Σ_near u_k·u_l. */
+  near: number;
+  /** Σ_near m_k m_l. */
+  nearSizes: number;
 }
 
-/** Unbiased |G|² and tr(Σ) of one measurement, with delete-one-group jackknife (co)variances. */
-export function estimateNoise(stats: GroupStats): NoiseEstimate {
+/** |G|² and tr(Σ) from the pairwise sums; NaN when no far pair is left. */
+export function pairwiseEstimate(s: PairwiseSums): { gradSq: number; traceSigma: number } {
+  const far = s.n * s.n - s.nearSizes;
+  if (!(far > 0)) return { gradSq: NaN, traceSigma: NaN };
+  const gradSq = (s.total - s.near) / far;
+  return { gradSq, traceSigma: (s.near - s.nearSizes * gradSq) / s.n };
+}
+
+/** Sums behind one ratio estimate: K, n, Σ|u_k|², Σm_k², ⟨W, U⟩ and |U|². */
+interface RatioSums {
+  groups: number;
+  n: number;
+  sumSq: number;
+  sizesSq: number;
+  weighted: number;
+  total: number;
+}
+
+function ratioEstimate(s: RatioSums): { gradSq: number; traceSigma: number } {
+  if (s.groups < 2) return { gradSq: NaN, traceSigma: NaN };
+  const residual = s.sumSq - (2 * s.weighted) / s.n + (s.total * s.sizesSq) / (s.n * s.n);
+  const traceSigma = (s.groups * residual) / ((s.groups - 1) * s.n);
+  return { gradSq: s.total / (s.n * s.n) - traceSigma / s.n, traceSigma };
+}
+
+/** Checks the arrays of `stats` against K and returns n. */
+function checkStats(stats: GroupStats): number {
   const groups = stats.sizes.length;
-  if (stats.sumSq.length !== groups || stats.sumDot.length !== groups) {
-    throw new RangeError(
-      `estimateNoise: sizes, sumSq and sumDot must have one entry per group (got ${groups}, ${stats.sumSq.length}, ${stats.sumDot.length})`,
-    );
+  const lengths = [stats.sumSq.length, stats.sumDot.length];
+  if (lengths.some((l) => l !== groups)) {
+    throw new RangeError(`estimateNoise: sizes, sumSq and sumDot must have one entry per group (got ${groups}, ${lengths.join(', ')})`);
+  }
+  if (stats.linked && (stats.linked.length !== Math.max(0, groups - 1) || stats.neighborDot?.length !== stats.linked.length)) {
+    throw new RangeError(`estimateNoise: linked and neighborDot must have K − 1 = ${groups - 1} entries`);
   }
   let n = 0;
-  let q = 0;
   for (let k = 0; k < groups; k++) {
     const m = stats.sizes[k]!;
     if (!(m >= 1)) throw new RangeError(`estimateNoise: group ${k} has size ${m}; sizes must be ≥ 1`);
     n += m;
-    q += stats.sumSq[k]! / m;
   }
-  const base = { n, groups, bSmall: groups > 0 ? n / groups : NaN, bigBatchGradSq: n > 0 ? stats.totalSq / (n * n) : NaN };
-  if (groups < 2) {
-    return { ...base, gradSq: NaN, traceSigma: NaN, gradSqVar: NaN, traceSigmaVar: NaN, covariance: NaN, df: 0 };
-  }
-  const { gradSq, traceSigma } = groupedEstimate(n, groups, q, stats.totalSq);
-  if (groups < 3) {
-    return { ...base, gradSq, traceSigma, gradSqVar: NaN, traceSigmaVar: NaN, covariance: NaN, df: 1 };
-  }
-  const looG = new Float64Array(groups);
-  const looT = new Float64Array(groups);
-  let meanG = 0;
-  let meanT = 0;
-  for (let j = 0; j < groups; j++) {
-    const m = stats.sizes[j]!;
-    const qj = stats.sumSq[j]!;
-    const loo = groupedEstimate(n - m, groups - 1, q - qj / m, stats.totalSq - 2 * stats.sumDot[j]! + qj);
-    looG[j] = loo.gradSq;
-    looT[j] = loo.traceSigma;
-    meanG += loo.gradSq / groups;
-    meanT += loo.traceSigma / groups;
-  }
+  return n;
+}
+
+/** Delete-one-group jackknife (co)variances of leave-one-out estimates; `correct` also returns the bias-corrected point. */
+function jackknife(
+  full: { gradSq: number; traceSigma: number },
+  loo: readonly { gradSq: number; traceSigma: number }[],
+  correct: boolean,
+): Pick<NoiseMoments, 'gradSq' | 'traceSigma' | 'gradSqVar' | 'traceSigmaVar' | 'covariance'> {
+  const k = loo.length;
+  const meanG = loo.reduce((s, e) => s + e.gradSq, 0) / k;
+  const meanT = loo.reduce((s, e) => s + e.traceSigma, 0) / k;
   let ssG = 0;
   let ssT = 0;
   let spGT = 0;
-  for (let j = 0; j < groups; j++) {
-    const dG = looG[j]! - meanG;
-    const dT = looT[j]! - meanT;
-    ssG += dG * dG;
-    ssT += dT * dT;
-    spGT += dG * dT;
+  for (const e of loo) {
+    ssG += (e.gradSq - meanG) ** 2;
+    ssT += (e.traceSigma - meanT) ** 2;
+    spGT += (e.gradSq - meanG) * (e.traceSigma - meanT);
   }
-  const factor = (groups - 1) / groups;
+  const factor = (k - 1) / k;
   return {
-    ...base,
-    gradSq,
-    traceSigma,
+    gradSq: correct ? k * full.gradSq - (k - 1) * meanG : full.gradSq,
+    traceSigma: correct ? k * full.traceSigma - (k - 1) * meanT : full.traceSigma,
     gradSqVar: factor * ssG,
     traceSigmaVar: factor * ssT,
     covariance: factor * spGT,
-    df: groups - 1,
   };
 }
 
-/** Whether all moments are finite (a measurement with K < 3 has estimates but no variance). */
-export function hasFiniteMoments(m: NoiseMoments): boolean {
-  return (
-    Number.isFinite(m.gradSq) &&
-    Number.isFinite(m.traceSigma) &&
-    Number.isFinite(m.gradSqVar) &&
-    Number.isFinite(m.traceSigmaVar) &&
-    Number.isFinite(m.covariance)
-  );
+/** |G|² and tr(Σ) of one measurement (pairwise, or ratio with `randomSizes`), with jackknife (co)variances. */
+export function estimateNoise(stats: GroupStats): NoiseEstimate {
+  const n = checkStats(stats);
+  const groups = stats.sizes.length;
+  const base = { n, groups, bSmall: groups > 0 ? n / groups : NaN, bigBatchGradSq: n > 0 ? stats.totalSq / (n * n) : NaN };
+  const none = { gradSq: NaN, traceSigma: NaN, gradSqVar: NaN, traceSigmaVar: NaN, covariance: NaN, df: 0 };
+  if (groups < 2) return { ...base, ...none };
+  const point = stats.randomSizes ? ratioPointAndLoo(stats, n) : pairwisePointAndLoo(stats, n);
+  if (groups < 3 || point.loo === null) return { ...base, ...none, gradSq: point.full.gradSq, traceSigma: point.full.traceSigma, df: 1 };
+  return { ...base, ...jackknife(point.full, point.loo, stats.randomSizes === true), df: groups - 1 };
 }
 
-/**
- * Fieller's confidence set for num/den from jointly normal estimates: {ρ : (num − ρ·den)² ≤ q²·Var(num − ρ·den)}.
- * Returns its hull [lo, hi]; `bounded` iff den² > q²·varDen. With `nonNegative` the set is intersected with [0, ∞).
- */
-export function fiellerInterval(
-  num: number,
-  den: number,
-  varNum: number,
-  varDen: number,
-  cov: number,
-  q: number,
-  nonNegative = false,
-): { lo: number; hi: number; bounded: boolean } {
-  const floor = nonNegative ? 0 : -Infinity;
-  const whole = { lo: floor, hi: Infinity, bounded: false };
-  if (![num, den, varNum, varDen, cov, q].every(Number.isFinite)) return { lo: NaN, hi: NaN, bounded: false };
-  const q2 = q * q;
-  const a = den * den - q2 * varDen;
-  const b = -2 * (num * den - q2 * cov);
-  const c = num * num - q2 * varNum;
-  if (a > 0) {
-    // ρ = num/den always lies in the set; a negative discriminant can only come from rounding.
-    const disc = Math.max(0, b * b - 4 * a * c);
-    const root = Math.sqrt(disc);
-    // Numerically stable roots.
-    const t = -0.5 * (b + Math.sign(b || 1) * root);
-    const r1 = t / a;
-    const r2 = t !== 0 ? c / t : r1;
-    const lo = Math.min(r1, r2);
-    const hi = Math.max(r1, r2);
-    return { lo: Math.max(lo, floor), hi: Math.max(hi, floor), bounded: true };
-  }
-  if (a === 0) {
-    // Linear: b·ρ + c ≤ 0.
-    if (b > 0) return { lo: floor, hi: Math.max(-c / b, floor), bounded: false };
-    if (b < 0) return { lo: Math.max(-c / b, floor), hi: Infinity, bounded: false };
-    return whole;
-  }
-  const disc = b * b - 4 * a * c;
-  if (disc <= 0) return whole;
-  const root = Math.sqrt(disc);
-  const lower = Math.min((-b + root) / (2 * a), (-b - root) / (2 * a));
-  const upper = Math.max((-b + root) / (2 * a), (-b - root) / (2 * a));
-  // The set is (−∞, lower] ∪ [upper, ∞); report the hull of its part above the floor.
-  if (!nonNegative) return whole;
-  if (upper <= 0 || lower >= 0) return whole;
-  return { lo: upper, hi: Infinity, bounded: false };
-}
-
-/** B_simple = tr(Σ)/|G|², |G|²/tr(Σ) and their intervals at two-sided `confidence` (t quantile with `m.df`). */
-export function noiseScale(m: NoiseMoments, confidence: number): NoiseScale {
-  const q = tQuantile(1 - (1 - confidence) / 2, m.df);
-  const interval = fiellerInterval(m.traceSigma, m.gradSq, m.traceSigmaVar, m.gradSqVar, m.covariance, q, true);
-  const inverse = fiellerInterval(m.gradSq, m.traceSigma, m.gradSqVar, m.traceSigmaVar, m.covariance, q, false);
-  const resolved = interval.bounded && m.gradSq > 0;
-  return {
-    bSimple: resolved ? Math.max(m.traceSigma / m.gradSq, 0) : NaN,
-    lo: interval.lo,
-    hi: resolved ? interval.hi : Number.isNaN(interval.hi) ? NaN : Infinity,
-    resolved,
-    inverse: m.traceSigma !== 0 ? m.gradSq / m.traceSigma : NaN,
-    inverseLo: inverse.lo,
-    inverseHi: inverse.hi,
-    gradSq: m.gradSq,
-    traceSigma: m.traceSigma,
-    gradSqSe: Math.sqrt(m.gradSqVar),
-    traceSigmaSe: Math.sqrt(m.traceSigmaVar),
-  };
-}
-
-/**
- * Weighted pooling of independent measurements: Σ w x / Σ w, variance Σ w² v / (Σ w)², Welch–Satterthwaite df for
- * the |G|² variance. Equal weights give the ratio-of-means figures (windows, run averages). Non-finite items are skipped.
- */
-export function poolMoments(items: readonly NoiseMoments[], weights?: readonly number[]): NoiseMoments & { count: number } {
-  const acc = new MomentAccumulator();
-  items.forEach((item, i) => {
-    if (hasFiniteMoments(item)) acc.add(item, weights?.[i] ?? 1);
-  });
-  return acc.moments();
-}
-
-/** Running weighted sums behind `poolMoments` and `NoiseSmoother`; `decay` multiplies the old weights. */
-class MomentAccumulator {
-  private w1 = 0;
-  private w2 = 0;
-  private g = 0;
-  private t = 0;
-  private vg = 0;
-  private vt = 0;
-  private c = 0;
-  /** Σ w⁴ vG² / df, the Satterthwaite denominator. */
-  private dfDen = 0;
-  private count = 0;
-
-  decay(beta: number): void {
-    const b2 = beta * beta;
-    this.w1 *= beta;
-    this.g *= beta;
-    this.t *= beta;
-    this.w2 *= b2;
-    this.vg *= b2;
-    this.vt *= b2;
-    this.c *= b2;
-    this.dfDen *= b2 * b2;
-  }
-
-  add(m: NoiseMoments, weight: number): void {
-    this.w1 += weight;
-    this.w2 += weight * weight;
-    this.g += weight * m.gradSq;
-    this.t += weight * m.traceSigma;
-    const w2 = weight * weight;
-    this.vg += w2 * m.gradSqVar;
-    this.vt += w2 * m.traceSigmaVar;
-    this.c += w2 * m.covariance;
-    if (Number.isFinite(m.df) && m.df > 0) this.dfDen += (w2 * m.gradSqVar) ** 2 / m.df;
-    this.count++;
-  }
-
-  moments(): NoiseMoments & { count: number; effectiveCount: number } {
-    if (this.w1 <= 0) {
-      return { gradSq: NaN, traceSigma: NaN, gradSqVar: NaN, traceSigmaVar: NaN, covariance: NaN, df: 0, count: 0, effectiveCount: 0 };
+function pairwisePointAndLoo(stats: GroupStats, n: number) {
+  const groups = stats.sizes.length;
+  const m = stats.sizes;
+  const linked = (k: number) => (stats.linked && k >= 0 && k < groups - 1 ? stats.linked[k]! !== 0 : false);
+  let near = 0;
+  let nearSizes = 0;
+  for (let k = 0; k < groups; k++) {
+    near += stats.sumSq[k]!;
+    nearSizes += m[k]! * m[k]!;
+    if (linked(k)) {
+      near += 2 * stats.neighborDot![k]!;
+      nearSizes += 2 * m[k]! * m[k + 1]!;
     }
-    const w1sq = this.w1 * this.w1;
-    return {
-      gradSq: this.g / this.w1,
-      traceSigma: this.t / this.w1,
-      gradSqVar: this.vg / w1sq,
-      traceSigmaVar: this.vt / w1sq,
-      covariance: this.c / w1sq,
-      df: this.dfDen > 0 ? (this.vg * this.vg) / this.dfDen : Infinity,
-      count: this.count,
-      effectiveCount: w1sq / this.w2,
-    };
   }
+  const full = pairwiseEstimate({ n, total: stats.totalSq, near, nearSizes });
+  if (groups < 3) return { full, loo: null };
+  const loo = Array.from({ length: groups }, (_, j) => {
+    let nearJ = near - stats.sumSq[j]!;
+    let sizesJ = nearSizes - m[j]! * m[j]!;
+    if (linked(j - 1)) {
+      nearJ -= 2 * stats.neighborDot![j - 1]!;
+      sizesJ -= 2 * m[j - 1]! * m[j]!;
+    }
+    if (linked(j)) {
+      nearJ -= 2 * stats.neighborDot![j]!;
+      sizesJ -= 2 * m[j]! * m[j + 1]!;
+    }
+    return pairwiseEstimate({ n: n - m[j]!, total: stats.totalSq - 2 * stats.sumDot[j]! + stats.sumSq[j]!, near: nearJ, nearSizes: sizesJ });
+  });
+  return { full, loo };
 }
 
-/**
- * Exponential moving averages of |G|² and tr(Σ), kept separately, bias-corrected (normalised weights, so the first
- * value is the first measurement), with the horizon in ENV STEPS: a measurement taken s env steps ago has weight
- * exp(−s/horizon). Per measurement the decay is exp(−Δsteps/horizon), Δsteps = env steps since the previous
- * measurement. We prefer this to 1 − batch/horizon because it is exact for any batch size or measuring interval
- * (the weights depend only on how long ago in env steps), stays in (0, 1) when batch ≥ horizon, and matches
- * 1 − batch/horizon to first order when batch ≪ horizon. Effective number of measurements ≈ 2·horizon/Δsteps.
- */
-export class NoiseSmoother {
-  readonly horizon: number;
-  private readonly acc = new MomentAccumulator();
-  private lastSteps: number | null = null;
-
-  constructor(horizon: number) {
-    if (!(horizon > 0)) throw new RangeError(`NoiseSmoother: horizon must be > 0 env steps (got ${horizon})`);
-    this.horizon = horizon;
+function ratioPointAndLoo(stats: GroupStats, n: number) {
+  const groups = stats.sizes.length;
+  const m = stats.sizes;
+  let sumSq = 0;
+  let sizesSq = 0;
+  let weighted = 0;
+  for (let k = 0; k < groups; k++) {
+    sumSq += stats.sumSq[k]!;
+    sizesSq += m[k]! * m[k]!;
+    weighted += m[k]! * stats.sumDot[k]!;
   }
-
-  /** Add one measurement taken at `envSteps`; measurements without finite moments are skipped (returns false). */
-  add(m: NoiseMoments, envSteps: number): boolean {
-    if (!hasFiniteMoments(m)) return false;
-    if (this.lastSteps !== null) this.acc.decay(Math.exp(-Math.max(0, envSteps - this.lastSteps) / this.horizon));
-    this.acc.add(m, 1);
-    this.lastSteps = envSteps;
-    return true;
-  }
-
-  /** Smoothed moments; `effectiveCount` = (Σw)²/Σw², the effective number of measurements averaged. */
-  moments(): NoiseMoments & { count: number; effectiveCount: number } {
-    return this.acc.moments();
-  }
-}
-
-/** Ratio-of-means over the last `size` measurements (equal weights). */
-export class NoiseWindow {
-  readonly size: number;
-  private readonly items: NoiseMoments[] = [];
-
-  constructor(size: number) {
-    if (!(Number.isInteger(size) && size >= 1)) throw new RangeError(`NoiseWindow: size must be an integer ≥ 1 (got ${size})`);
-    this.size = size;
-  }
-
-  add(m: NoiseMoments): boolean {
-    if (!hasFiniteMoments(m)) return false;
-    this.items.push(m);
-    if (this.items.length > this.size) this.items.shift();
-    return true;
-  }
-
-  moments(): NoiseMoments & { count: number } {
-    return poolMoments(this.items);
-  }
-}
-
-/** Standard normal quantile (Acklam's rational approximation, relative error < 1.2e-9). */
-export function normalQuantile(p: number): number {
-  if (!(p > 0 && p < 1)) {
-    if (p === 0) return -Infinity;
-    if (p === 1) return Infinity;
-    return NaN;
-  }
-  const a = [-3.969683028665376e1, 2.209460984245205e2, -2.759285104469687e2, 1.38357751867269e2, -3.066479806614716e1, 2.506628277459239];
-  const b = [-5.447609879822406e1, 1.615858368580409e2, -1.556989798598866e2, 6.680131188771972e1, -1.328068155288572e1];
-  const c = [-7.784894002430293e-3, -3.223964580411365e-1, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783];
-  const d = [7.784695709041462e-3, 3.224671290700398e-1, 2.445134137142996, 3.754408661907416];
-  const pLow = 0.02425;
-  let x: number;
-  if (p < pLow) {
-    const r = Math.sqrt(-2 * Math.log(p));
-    x = (((((c[0]! * r + c[1]!) * r + c[2]!) * r + c[3]!) * r + c[4]!) * r + c[5]!) / ((((d[0]! * r + d[1]!) * r + d[2]!) * r + d[3]!) * r + 1);
-  } else if (p <= 1 - pLow) {
-    const r = p - 0.5;
-    const s = r * r;
-    x =
-      ((((((a[0]! * s + a[1]!) * s + a[2]!) * s + a[3]!) * s + a[4]!) * s + a[5]!) * r) /
-      (((((b[0]! * s + b[1]!) * s + b[2]!) * s + b[3]!) * s + b[4]!) * s + 1);
-  } else {
-    const r = Math.sqrt(-2 * Math.log(1 - p));
-    x = -(((((c[0]! * r + c[1]!) * r + c[2]!) * r + c[3]!) * r + c[4]!) * r + c[5]!) / ((((d[0]! * r + d[1]!) * r + d[2]!) * r + d[3]!) * r + 1);
-  }
-  return x;
-}
-
-/** Student-t quantile: exact for df 1 and 2, Cornish–Fisher expansion (A&S 26.7.5) above; normal for df = ∞. */
-export function tQuantile(p: number, df: number): number {
-  if (!(df > 0)) return NaN;
-  if (df === 1) return Math.tan(Math.PI * (p - 0.5));
-  if (df === 2) return (2 * p - 1) / Math.sqrt(2 * p * (1 - p));
-  const x = normalQuantile(p);
-  if (!Number.isFinite(df)) return x;
-  const x2 = x * x;
-  const g1 = (x * (x2 + 1)) / 4;
-  const g2 = (x * ((5 * x2 + 16) * x2 + 3)) / 96;
-  const g3 = (x * (((3 * x2 + 19) * x2 + 17) * x2 - 15)) / 384;
-  const g4 = (x * ((((79 * x2 + 776) * x2 + 1482) * x2 - 1920) * x2 - 945)) / 92160;
-  return x + g1 / df + g2 / df ** 2 + g3 / df ** 3 + g4 / df ** 4;
+  const full = ratioEstimate({ groups, n, sumSq, sizesSq, weighted, total: stats.totalSq });
+  const w = stats.weightedDot;
+  if (groups < 3 || w === undefined) return { full, loo: null };
+  if (w.length !== groups) throw new RangeError(`estimateNoise: weightedDot must have one entry per group (got ${w.length} for ${groups})`);
+  const loo = Array.from({ length: groups }, (_, j) =>
+    ratioEstimate({
+      groups: groups - 1,
+      n: n - m[j]!,
+      sumSq: sumSq - stats.sumSq[j]!,
+      sizesSq: sizesSq - m[j]! * m[j]!,
+      weighted: weighted - w[j]! - m[j]! * stats.sumDot[j]! + m[j]! * stats.sumSq[j]!,
+      total: stats.totalSq - 2 * stats.sumDot[j]! + stats.sumSq[j]!,
+    }),
+  );
+  return { full, loo };
 }

@@ -11,7 +11,7 @@ import type { UpdateStats } from '../../agents/agent.js';
 import { describeBackend, selectBackend, type BackendInfo } from './backend.js';
 import type { RunConfig } from '../config/schema.js';
 import { DivergedError, errorLine, GradnoiseError } from '../core/errors.js';
-import { NOISE_COLUMNS, NoiseMonitor, type NoiseRow } from '../monitor/monitor.js';
+import { checkMonitorConfig, NOISE_COLUMNS, NoiseMonitor, type NoiseRow, type ProgressPoint } from '../monitor/monitor.js';
 import { NOISE_COMPONENTS, type NoiseComponent } from '../core/components.js';
 import { Progress, type ProgressMode } from './progress.js';
 import { loadEnvModule, makeEnv } from './registry.js';
@@ -57,6 +57,7 @@ export interface PreparedRun {
  * instance, whose sizes also feed the memory estimate) and whether the run fits in memory.
  */
 export async function prepareRun(config: RunConfig, configDir = process.cwd()): Promise<PreparedRun> {
+  checkMonitorConfig(config);
   if (config.env.module) await loadEnvModule(config.env.module, configDir);
   const envOptions = {
     numEnvs: config.env.numEnvs,
@@ -81,6 +82,12 @@ export interface TrainOptions {
   signal?: AbortSignal;
   /** Listen for SIGINT/SIGTERM (the CLI does; library callers may prefer `signal`). */
   handleSignals?: boolean;
+  /**
+   * Training progress as a normalised score (e.g. (return − random)/(target − random)), called after every update;
+   * with it the noise summary also reports the figures and their growth by progress, not only by env steps.
+   * Return null while there is no score yet.
+   */
+  noiseProgress?: (point: { update: number; envSteps: number; returnMean: number | null }) => number | null;
 }
 
 export async function train(config: RunConfig, options: TrainOptions): Promise<RunSummary> {
@@ -129,6 +136,7 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
   let status: RunStatus = 'completed';
   let errorMessage: string | undefined;
   const latestB: Partial<Record<NoiseComponent, number>> = {};
+  const progressSeries: ProgressPoint[] = [];
   const t0 = performance.now();
   let agent: ReturnType<typeof createAgent> | null = null;
   let monitor: NoiseMonitor | null = null;
@@ -172,6 +180,8 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
 
       const wallS = (performance.now() - t0) / 1000;
       const returnMean = mean(recent);
+      const score = options.noiseProgress?.({ update, envSteps, returnMean: recent.length > 0 ? returnMean : null });
+      if (score !== undefined && score !== null && Number.isFinite(score)) progressSeries.push({ envSteps, progress: score });
       if (recent.length > 0) bestReturnMean = Math.max(bestReturnMean, returnMean);
       noiseLog?.append(noiseRows);
       if ((update - 1) % config.run.logEvery === 0) {
@@ -233,7 +243,7 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
     wallS: (performance.now() - t0) / 1000,
     returnMean: recent.length > 0 ? mean(recent) : null,
     returnBest: Number.isFinite(bestReturnMean) ? bestReturnMean : null,
-    ...(monitor ? { noise: monitor.summary() } : {}),
+    ...(monitor ? { noise: monitor.summary(options.noiseProgress ? { progress: progressSeries } : {}) } : {}),
   };
   try {
     summaryFile.write(summary);

@@ -72,7 +72,7 @@ describe('bench (smoke)', () => {
     const result = await runMonitorBench({ backends: ['wasm'], overrides: TINY, updates: 2, warmupUpdates: 1, fallbackUpdates: 1 });
     assert.deepEqual(
       result.rows.map((r) => r.variant),
-      ['off', 'fast-sample', 'fast-segment', 'fallback-sample'],
+      ['off', 'default', 'default+bnoise', 'fast-block', 'fast-sample', 'fast-segment', 'fallback-sample'],
     );
     for (const row of result.rows) {
       positive(row.msPerUpdate, row.variant);
@@ -81,7 +81,8 @@ describe('bench (smoke)', () => {
     assert.equal(result.rows.find((r) => r.variant === 'fast-sample')!.methodUsed, 'fast');
     assert.equal(result.rows.find((r) => r.variant === 'fallback-sample')!.methodUsed, 'fallback');
     const summary = result.summary[0]!;
-    assert.ok(Number.isFinite(summary.overheadPct));
+    assert.ok(Number.isFinite(summary.overheadPct) && Number.isFinite(summary.bNoiseOverheadPct));
+    assert.equal(result.rows.find((r) => r.variant === 'default')!.methodUsed, 'fast');
     positive(summary.fallbackFastRatio, 'fallback/fast');
   });
 

@@ -195,17 +195,18 @@ describe('estimateNoise (two-batch estimator, App. A.1)', () => {
 });
 
 describe('smoothed and pooled B_simple', () => {
-  /** One run: `count` measurements of n samples, every measurement n env steps apart. */
+  /** One run: `count` measurements of n samples, every measurement n env steps apart; a window of 20 measurements' steps. */
   function run(model: GradientModel, rng: Rng, count: number, n: number, horizon: number) {
     const smoother = new NoiseSmoother(horizon);
-    const window = new NoiseWindow(20);
+    const window = new NoiseWindow(20 * n);
     const all: NoiseEstimate[] = [];
     for (let t = 1; t <= count; t++) {
       const estimate = estimateNoise(model.measure(perSample(n), rng));
       smoother.add(estimate, t * n);
-      window.add(estimate);
+      window.add(estimate, t * n);
       all.push(estimate);
     }
+    assert.equal(window.moments().count, Math.min(count, 20), 'the window holds the measurements of its last 20·n env steps');
     return { ema: noiseScale(smoother.moments(), 0.95), window: noiseScale(window.moments(), 0.95), pooled: noiseScale(poolMoments(all), 0.95), all };
   }
 
