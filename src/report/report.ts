@@ -62,7 +62,7 @@ import {
   type TrainingCurves,
 } from './plots.js';
 import { formatDuration } from '../run/progress.js';
-import { MATCHED_FRACTION } from '../experiments/sweep-results.js';
+import { MATCHED_FRACTION } from '../experiments/sweep/results.js';
 
 export type FolderKind = 'run' | 'sweep' | 'critical-batch' | 'reproduce';
 

@@ -3,7 +3,7 @@
  * by fake runs): 0.5 kills the worker mid-run (exit code 3), 0.9 takes 100 ms per update and stops when asked.
  */
 import { parseConfig } from '../../src/config/load.js';
-import { serveRuns } from '../../src/experiments/sweep-worker.js';
+import { serveRuns } from '../../src/experiments/sweep/worker.js';
 import { writeFakeRun } from './sweep-fakes.js';
 
 serveRuns(async (task, signal) => {

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { InvalidValueError } from '../../src/core/errors.js';
 import { detectFolder, familyFindings, fig, levelFigures, levelTarget, loadRun, verdict, writeReport, type ReportResult } from '../../src/report/report.js';
 import { readCsv } from '../../src/run/csv.js';
-import { SweepAggregator, type AggregatePlan } from '../../src/experiments/sweep-results.js';
+import { SweepAggregator, type AggregatePlan } from '../../src/experiments/sweep/results.js';
 import { SWEEP_RULES, writeCriticalBatchFolder, writeReproduceFolder, writeRunFolder, writeSweepFolder } from '../helpers/report-fixtures.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');

@@ -19,8 +19,10 @@ import {
 import { InvalidValueError } from '../../core/errors.js';
 import type { NoiseComponent } from '../../core/components.js';
 import { Progress } from '../../run/progress.js';
-import { checkOutDir, runSweep, validatePlan } from '../../experiments/sweep.js';
-import { withInterrupts, workersOption, type SweepHooks } from './sweep.js';
+import { checkOutDir } from '../../experiments/sweep/folder.js';
+import { validatePlan } from '../../experiments/sweep/plan.js';
+import { runSweep } from '../../experiments/sweep/run.js';
+import { withInterrupts, workersOption, type LongCommandHooks } from '../long-command.js';
 
 interface CriticalBatchArgs {
   config: string;
@@ -39,7 +41,7 @@ interface CriticalBatchArgs {
   quiet: boolean;
 }
 
-export function makeCriticalBatchCommand(hooks: SweepHooks = {}): CommandModule<object, CriticalBatchArgs> {
+export function makeCriticalBatchCommand(hooks: LongCommandHooks = {}): CommandModule<object, CriticalBatchArgs> {
   return {
     command: 'critical-batch <config>',
     describe: 'Measure the critical batch size: runs over batch sizes × seeds, fit S = S_min(1 + B_crit/B) per target',

@@ -2,15 +2,9 @@
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { Progress } from '../../run/progress.js';
-import {
-  checkReproduceDir,
-  loadPreset,
-  reproduceExitCode,
-  resolvePresetFile,
-  runReproduce,
-  validateReproducePlan,
-} from '../../experiments/reproduce.js';
-import { withInterrupts, workersOption, type SweepHooks } from './sweep.js';
+import { checkReproduceDir, reproduceExitCode, runReproduce } from '../../experiments/reproduce.js';
+import { loadPreset, resolvePresetFile, validateReproducePlan } from '../../experiments/reproduce-preset.js';
+import { withInterrupts, workersOption, type LongCommandHooks } from '../long-command.js';
 
 interface ReproduceArgs {
   preset: string;
@@ -19,7 +13,7 @@ interface ReproduceArgs {
   quiet: boolean;
 }
 
-export function makeReproduceCommand(hooks: SweepHooks = {}): CommandModule<object, ReproduceArgs> {
+export function makeReproduceCommand(hooks: LongCommandHooks = {}): CommandModule<object, ReproduceArgs> {
   return {
     command: 'reproduce',
     describe: "The paper's headline figures: noise growth over training, noise vs difficulty (and, with --preset full, B_crit vs B_simple); resumable",

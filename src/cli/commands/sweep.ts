@@ -1,10 +1,11 @@
 /** `gradnoise sweep SWEEP [--workers N] [--out DIR] [--quiet]` */
-import os from 'node:os';
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
-import { InvalidValueError } from '../../core/errors.js';
 import { Progress } from '../../run/progress.js';
-import { checkOutDir, loadSweepFile, runSweep, validatePlan, type SweepResult } from '../../experiments/sweep.js';
+import { checkOutDir } from '../../experiments/sweep/folder.js';
+import { loadSweepFile, validatePlan } from '../../experiments/sweep/plan.js';
+import { runSweep, type SweepResult } from '../../experiments/sweep/run.js';
+import { withInterrupts, workersOption, type LongCommandHooks } from '../long-command.js';
 
 interface SweepArgs {
   sweep: string;
@@ -13,59 +14,13 @@ interface SweepArgs {
   quiet: boolean;
 }
 
-export interface SweepHooks {
-  /** Called with the output folder once the sweep's aggregate files are written (e.g. to draw the report). */
-  onDone?: (dir: string) => unknown;
-}
-
 /** Exit code for a finished sweep: 130 after Ctrl-C, 1 when a run failed or diverged, else 0. */
 export function sweepExitCode(result: SweepResult): number {
   if (result.interrupted) return 130;
   return result.failed > 0 ? 1 : 0;
 }
 
-export function workersOption(value: number | undefined): number {
-  const workers = value ?? os.availableParallelism();
-  if (!Number.isInteger(workers) || workers < 1) throw new InvalidValueError('--workers', value, 'expected a positive integer');
-  return workers;
-}
-
-/**
- * Ctrl-C handling for long commands: the first SIGINT/SIGTERM stops gracefully (runs end `interrupted`, results are
- * written), the second kills the workers. Returns the signals and a function that removes the handlers.
- */
-export function interruptHandlers(): { stop: AbortSignal; kill: AbortSignal; release: () => void } {
-  const stop = new AbortController();
-  const kill = new AbortController();
-  const onSignal = () => {
-    if (!stop.signal.aborted) {
-      process.stderr.write('\ngradnoise: stopping; running runs are saving their state (Ctrl-C again to kill them)\n');
-      stop.abort();
-    } else kill.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  return {
-    stop: stop.signal,
-    kill: kill.signal,
-    release: () => {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    },
-  };
-}
-
-/** Run `task` with the Ctrl-C handlers installed (first: stop gracefully; second: kill the workers), then remove them. */
-export async function withInterrupts<T>(task: (signals: { stop: AbortSignal; kill: AbortSignal }) => Promise<T>): Promise<T> {
-  const signals = interruptHandlers();
-  try {
-    return await task(signals);
-  } finally {
-    signals.release();
-  }
-}
-
-export function makeSweepCommand(hooks: SweepHooks = {}): CommandModule<object, SweepArgs> {
+export function makeSweepCommand(hooks: LongCommandHooks = {}): CommandModule<object, SweepArgs> {
   return {
     command: 'sweep <sweep>',
     describe: 'Run a grid of training runs (settings × seeds) in parallel worker processes; resumable',
