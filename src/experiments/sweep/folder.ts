@@ -11,7 +11,7 @@ import { InvalidValueError } from '../../core/errors.js';
 import { packageVersion } from '../../core/package-root.js';
 import { readJson, writeJsonAtomic, type RunStatus, type RunSummary } from '../../run/run-folder.js';
 import { canonicalJson } from './ids.js';
-import { lockHolder } from './lock.js';
+import { checkUnlocked } from './lock.js';
 import type { SweepPlan } from './plan.js';
 import type { RunOutcome } from './worker.js';
 
@@ -36,8 +36,7 @@ export const SWEEP_MANIFEST = 'sweep.json';
 export function checkOutDir(plan: SweepPlan, out: string, argPath = '--out'): 'new' | 'resume' {
   if (!fs.existsSync(out)) return 'new';
   if (!fs.statSync(out).isDirectory()) throw new InvalidValueError(argPath, out, 'exists and is not a folder');
-  const holder = lockHolder(out);
-  if (holder !== null) throw new InvalidValueError(argPath, out, `another gradnoise process (pid ${holder}) is running a sweep in this folder`);
+  checkUnlocked(out, argPath);
   const manifestFile = path.join(out, SWEEP_MANIFEST);
   if (fs.existsSync(manifestFile)) {
     let old: SweepManifest;

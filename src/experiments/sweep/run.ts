@@ -5,10 +5,9 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { InvalidValueError } from '../../core/errors.js';
 import { type ProgressMode } from '../../run/progress.js';
 import { clearRun, ensureSummary, readRunSummary, runDirOf, writeManifest } from './folder.js';
-import { acquireLock, lockHolder } from './lock.js';
+import { acquireLock } from './lock.js';
 import type { PlannedRun, SweepPlan } from './plan.js';
 import { defaultWorkerScript, InProcessSlot, WorkerSlot, type RunOne, type RunRecord, type RunTask, type Slot } from './pool.js';
 import { SweepProgress } from './progress.js';
@@ -56,8 +55,6 @@ export interface SweepResult {
  */
 export async function runSweep(plan: SweepPlan, options: SweepOptions): Promise<SweepResult> {
   const out = options.out;
-  const holder = lockHolder(out);
-  if (holder !== null) throw new InvalidValueError('--out', out, `another gradnoise process (pid ${holder}) is running a sweep in this folder`);
   fs.mkdirSync(out, { recursive: true });
   const release = acquireLock(out);
   try {
