@@ -11,7 +11,8 @@
  *         { "name": "critical-batch-cartpole-level0", "config": "../cartpole-ppo.json",
  *           "set": { "env.level": 0, "run.totalSteps": 100000 },
  *           "batchSizes": [128, 256, 512, 1024], "seeds": 2, "targets": ["50%"] }
- *       ]
+ *       ],
+ *       "executor": "slurm", "slurm": { "partition": "gpu", "gres": "gpu:1" }   // optional (slurm/options.ts)
  *     }
  *
  * Critical-batch entries take the `critical-batch` command's options as keys: `scale`, `lrRule`, `lrNoiseScale`,
@@ -33,6 +34,7 @@ import { packageRoot } from '../core/package-root.js';
 import { getEnvSpec, resolveEnvParams } from '../run/registry.js';
 import { parseTargets, planCriticalBatch } from './critical-batch.js';
 import { configPathSchema, displayPath as display, firstIssue, folderNameSchema, readJsonInput, seedList, seedsSchema } from './input.js';
+import { executorSchema, slurmSchema } from './slurm/options.js';
 import { canonicalJson } from './sweep/ids.js';
 import { loadSweepFile, reasonOf, resolveRunConfig, validatePlan, type SweepPlan } from './sweep/plan.js';
 
@@ -62,6 +64,8 @@ export const presetSchema = z.strictObject({
   description: z.string().optional(),
   sweeps: z.array(z.string().min(1)).default([]).describe('sweep files, relative to the preset file'),
   criticalBatch: z.array(criticalBatchEntrySchema).default([]).describe('critical-batch experiments'),
+  executor: executorSchema.optional(),
+  slurm: slurmSchema.optional().describe('Slurm options for every part (a sweep file\'s own slurm section is not used here)'),
 });
 
 export type PresetFile = z.infer<typeof presetSchema>;

@@ -18,8 +18,10 @@ import { packageVersion } from '../core/package-root.js';
 import { machineInfo, type MachineInfo } from '../run/machine.js';
 import { readJson, writeJsonAtomic } from '../run/run-folder.js';
 import type { PresetFile, ReproducePart, ReproducePlan } from './reproduce-preset.js';
-import { MATCHED_FRACTION } from './sweep/results.js';
-import { checkOutDir, readRunSummary, runDirOf } from './sweep/folder.js';
+import { submitFinishJob } from './slurm/executor.js';
+import type { ExecutorChoice } from './slurm/options.js';
+import { MATCHED_FRACTION, SweepAggregator } from './sweep/results.js';
+import { checkOutDir, readManifest, readRunSummary, runDirOf, SWEEP_MANIFEST } from './sweep/folder.js';
 import type { SweepPlan } from './sweep/plan.js';
 import type { RunOne } from './sweep/pool.js';
 import { runSweep, type SweepResult } from './sweep/run.js';
@@ -68,11 +70,14 @@ export interface ReproduceOptions {
   /** Run in this process with this function (tests). */
   readonly runOne?: RunOne;
   readonly workerScript?: string;
-  /** Called with DIR at the end (also after an interrupt): the report. */
+  /** Where runs execute (default local workers). With Slurm every part is submitted at once. */
+  readonly executor?: ExecutorChoice;
+  /** Called with DIR at the end (also after an interrupt; not when detached): the report. */
   readonly onDone?: (dir: string) => unknown;
 }
 
-export type PartStatus = 'pending' | 'running' | 'completed' | 'interrupted' | 'failed' | 'not_started';
+/** `submitted`: detached on Slurm; the finish job fills in the rest. */
+export type PartStatus = 'pending' | 'running' | 'submitted' | 'completed' | 'interrupted' | 'failed' | 'not_started';
 
 export interface PartRecord {
   readonly name: string;
@@ -95,6 +100,8 @@ export interface PartRecord {
   startedAt: string | null;
   finishedAt: string | null;
   backends: string[];
+  /** Slurm: the part's array jobs. */
+  jobs?: readonly string[];
   error?: string;
   findings?: unknown;
 }
@@ -106,8 +113,12 @@ export interface ReproduceManifest {
   /** When this invocation started (createdAt: the first one). */
   readonly startedAt: string;
   updatedAt: string;
-  status: 'running' | 'completed' | 'interrupted' | 'failed';
+  status: 'running' | 'submitted' | 'completed' | 'interrupted' | 'failed';
   readonly workers: number;
+  /** Where the runs of this invocation executed. */
+  readonly executor?: ExecutorChoice['executor'];
+  /** Slurm, detached: the job that writes the findings and the report once every part's jobs have ended. */
+  finishJob?: string;
   readonly machine: MachineInfo;
   readonly rules: Record<string, string>;
   readonly parts: PartRecord[];
@@ -129,6 +140,8 @@ export interface ReproduceResult {
   readonly dir: string;
   readonly manifest: ReproduceManifest;
   readonly interrupted: boolean;
+  /** Slurm: the client returned after submitting. */
+  readonly detached: boolean;
   /** Runs that ended failed (any part) or diverged (sweep parts; in critical-batch parts divergence is data). */
   readonly failedRuns: number;
 }
@@ -141,15 +154,8 @@ export function reproduceExitCode(result: ReproduceResult): number {
 
 const PLAN_STEPS = (plan: SweepPlan) => plan.runs.reduce((sum, r) => sum + r.config.run.totalSteps, 0);
 
-/** Run every part of a validated plan into `options.out` (call loadPreset, validateReproducePlan, checkReproduceDir first). */
-export async function runReproduce(plan: ReproducePlan, options: ReproduceOptions): Promise<ReproduceResult> {
-  const out = options.out;
-  const stream = options.stream ?? process.stderr;
-  const mode = options.progress ?? 'quiet';
-  const say = (text: string) => {
-    if (mode !== 'quiet') stream.write(mode === 'tty' ? `\r\x1b[2K${text}\n` : `${text}\n`);
-  };
-  const workers = options.workers ?? os.availableParallelism();
+/** reproduce.json for a new invocation into `out` (an earlier one's figures kept in its history), and its saver. */
+function openManifest(plan: ReproducePlan, out: string, workers: number, executor: ExecutorChoice['executor']) {
   fs.mkdirSync(out, { recursive: true });
   const manifestFile = path.join(out, REPRODUCE_MANIFEST);
   const startedAt = new Date().toISOString();
@@ -184,6 +190,7 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
     updatedAt: startedAt,
     status: 'running',
     workers,
+    executor,
     machine: machineInfo(),
     rules: {
       growth: 'B_simple over the last quarter of a run (by env steps) / over the first quarter; ratio of means (mean tr(Σ) / mean |G|²) over the measurements in each quarter; pooled over seeds',
@@ -217,22 +224,57 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
     writeJsonAtomic(manifestFile, manifest);
   };
   save();
+  return { manifest, save, t0 };
+}
+
+
+/** A finished part's findings: its critical-batch analysis, or its sweep's groups. */
+function partFindings(part: ReproducePart, dir: string): unknown {
+  if (part.kind === 'sweep') return sweepFindings(dir);
+  return criticalFindings(analyzeCriticalBatch(dir, { ...(part.targets ? { targets: part.targets } : {}), ...(part.component ? { component: part.component } : {}) }));
+}
+
+/** Runs of a part that count as failed: failed ones, and in sweeps diverged ones (in critical-batch parts divergence is data). */
+function countsAsFailed(part: ReproducePart, status: string): boolean {
+  return status === 'failed' || (part.kind === 'sweep' && status === 'diverged');
+}
+
+/**
+ * Run every part of a validated plan into `options.out` (call loadPreset, validateReproducePlan, checkReproduceDir
+ * first): one after another locally, all at once on Slurm (or, detached, submitted with a finish job).
+ */
+export async function runReproduce(plan: ReproducePlan, options: ReproduceOptions): Promise<ReproduceResult> {
+  const out = options.out;
+  const stream = options.stream ?? process.stderr;
+  const executor = options.executor ?? { executor: 'local' };
+  const slurm = executor.executor === 'slurm';
+  const detach = executor.executor === 'slurm' && executor.detach;
+  // Parts running side by side print their lines in turn; a live terminal line would garble.
+  const mode = slurm && options.progress === 'tty' ? 'plain' : (options.progress ?? 'quiet');
+  const say = (text: string) => {
+    if (mode !== 'quiet') stream.write(mode === 'tty' ? `\r\x1b[2K${text}\n` : `${text}\n`);
+  };
+  const workers = options.workers ?? os.availableParallelism();
+  const { manifest, save, t0 } = openManifest(plan, out, workers, executor.executor);
 
   const totalRuns = plan.parts.reduce((n, p) => n + p.plan.runs.length, 0);
   const totalSteps = plan.parts.reduce((n, p) => n + PLAN_STEPS(p.plan), 0);
-  say(`reproduce ${plan.preset.name}: ${plan.parts.length} parts, ${totalRuns} runs, ${formatSteps(totalSteps)} env steps, ${workers} worker${workers === 1 ? '' : 's'}; results in ${out}`);
+  const where = slurm ? 'on Slurm' : `${workers} worker${workers === 1 ? '' : 's'}`;
+  say(`reproduce ${plan.preset.name}: ${plan.parts.length} parts, ${totalRuns} runs, ${formatSteps(totalSteps)} env steps, ${where}; results in ${out}`);
 
   let interrupted = false;
   let failedRuns = 0;
+  let doneParts = 0;
   let doneRuns = 0;
   let doneSteps = 0;
   let stepsRunHere = 0;
-  for (const [index, part] of plan.parts.entries()) {
+  const runPart = async (index: number) => {
+    const part = plan.parts[index]!;
     const record = manifest.parts[index]!;
     if (options.signal?.aborted) {
       interrupted = true;
       record.status = 'not_started';
-      continue;
+      return;
     }
     const dir = path.join(out, part.name);
     say(`reproduce ${plan.preset.name}: part ${index + 1}/${plan.parts.length}, ${part.kind} ${part.name} (${part.plan.runs.length} runs)`);
@@ -245,6 +287,9 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
       result = await runSweep(part.plan, {
         out: dir,
         workers,
+        executor,
+        // Detached, one finish job for the whole reproduction (below) does every part's aggregates.
+        finishJob: false,
         progress: mode,
         stream,
         ...(options.signal ? { signal: options.signal } : {}),
@@ -252,12 +297,7 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
         ...(options.runOne ? { runOne: options.runOne } : {}),
         ...(options.workerScript ? { workerScript: options.workerScript } : {}),
       });
-      if (part.kind === 'critical-batch') {
-        const analysis = analyzeCriticalBatch(dir, { ...(part.targets ? { targets: part.targets } : {}), ...(part.component ? { component: part.component } : {}) });
-        record.findings = criticalFindings(analysis);
-      } else {
-        record.findings = sweepFindings(dir);
-      }
+      if (!result.detached) record.findings = partFindings(part, dir);
     } catch (error) {
       record.error = (error as Error).message;
     }
@@ -265,10 +305,10 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
     record.finishedAt = new Date().toISOString();
     record.backends = backendsOf(part.plan, dir);
     if (result) {
+      if (result.jobs.length > 0) record.jobs = result.jobs;
       record.completed = part.plan.runs.filter((r) => readRunSummary(runDirOf(dir, r.id))?.status === 'completed').length;
       record.skipped = result.skipped;
-      // In a critical-batch experiment a diverged run is data (that lr does not suit that batch size).
-      const failed = part.kind === 'critical-batch' ? result.records.filter((r) => r.status === 'failed').length : result.failed;
+      const failed = result.records.filter((r) => countsAsFailed(part, r.status)).length;
       record.failed = failed;
       failedRuns += failed;
       if (result.interrupted) interrupted = true;
@@ -281,20 +321,47 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
         if (r.status !== 'skipped') stepsRunHere += steps;
       }
     }
-    record.status = record.error !== undefined ? 'failed' : result?.interrupted ? 'interrupted' : 'completed';
+    record.status = record.error !== undefined ? 'failed' : result?.detached ? 'submitted' : result?.interrupted ? 'interrupted' : 'completed';
     manifest.timings.runsS = round((performance.now() - t0) / 1000);
     save();
+    doneParts += 1;
     if (record.error !== undefined) say(`reproduce ${plan.preset.name}: part ${part.name} failed: ${record.error}`);
+    if (result?.detached) return;
     const elapsed = (performance.now() - t0) / 1000;
     const eta = stepsRunHere > 0 && doneSteps < totalSteps ? ((totalSteps - doneSteps) / stepsRunHere) * elapsed : 0;
     say(
-      `reproduce ${plan.preset.name}: ${index + 1}/${plan.parts.length} parts done, ${doneRuns}/${totalRuns} runs, ` +
+      `reproduce ${plan.preset.name}: ${doneParts}/${plan.parts.length} parts done, ${doneRuns}/${totalRuns} runs, ` +
         `${Math.round((100 * doneSteps) / Math.max(1, totalSteps))}% of env steps, elapsed ${formatDuration(elapsed)}` +
         (doneSteps < totalSteps && !interrupted ? `, eta ~${formatDuration(eta)}` : ''),
     );
     if (mode !== 'quiet' && record.findings) stream.write(formatPartFindings(part, record.findings));
-  }
+  };
+  if (slurm) await Promise.all(plan.parts.map((_, index) => runPart(index)));
+  else for (let index = 0; index < plan.parts.length; index++) await runPart(index);
 
+  if (detach) {
+    const jobs = manifest.parts.flatMap((p) => p.jobs ?? []);
+    manifest.status = manifest.parts.some((p) => p.status === 'failed') ? 'failed' : 'submitted';
+    if (jobs.length > 0) {
+      manifest.finishJob = await submitFinishJob({ name: `reproduce-${plan.preset.name}`, out, after: jobs, slurm: executor.slurm, args: [], say });
+    }
+    save();
+    say(`reproduce ${plan.preset.name}: detached; ${jobs.length} Slurm array job(s) run the parts${manifest.finishJob ? `, job ${manifest.finishJob} writes the findings and the report at the end` : ''}. Follow with: gradnoise sweep status ${out}`);
+    return { dir: out, manifest, interrupted: false, detached: true, failedRuns };
+  }
+  return closeReproduce(plan, out, manifest, save, interrupted, failedRuns, { ...options, progress: mode });
+}
+
+/** Status of the whole reproduction, then the report (timed), then the closing line. */
+async function closeReproduce(
+  plan: ReproducePlan,
+  out: string,
+  manifest: ReproduceManifest,
+  save: () => void,
+  interrupted: boolean,
+  failedRuns: number,
+  options: Pick<ReproduceOptions, 'onDone' | 'progress' | 'stream'>,
+): Promise<ReproduceResult> {
   manifest.status = interrupted ? 'interrupted' : failedRuns > 0 || manifest.parts.some((p) => p.status === 'failed') ? 'failed' : 'completed';
   save();
   if (options.onDone) {
@@ -303,8 +370,56 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
     manifest.timings.reportS = round((performance.now() - tReport) / 1000);
     save();
   }
-  say(`reproduce ${plan.preset.name}: ${manifest.status} in ${formatDuration(manifest.timings.totalS)} (runs ${formatDuration(manifest.timings.runsS)}${manifest.timings.reportS !== null ? `, report ${formatDuration(manifest.timings.reportS)}` : ''}); results in ${out}`);
-  return { dir: out, manifest, interrupted, failedRuns };
+  if ((options.progress ?? 'quiet') !== 'quiet') {
+    (options.stream ?? process.stderr).write(
+      `reproduce ${plan.preset.name}: ${manifest.status} in ${formatDuration(manifest.timings.totalS)} (runs ${formatDuration(manifest.timings.runsS)}${manifest.timings.reportS !== null ? `, report ${formatDuration(manifest.timings.reportS)}` : ''}); results in ${out}\n`,
+    );
+  }
+  return { dir: out, manifest, interrupted, detached: false, failedRuns };
+}
+
+/**
+ * The end of a detached reproduction, run by its finish job once every part's jobs have ended: each part's
+ * aggregates and findings from its folder, reproduce.json's statuses and counts, and the report.
+ */
+export async function finishReproduce(plan: ReproducePlan, out: string, options: Pick<ReproduceOptions, 'onDone' | 'progress' | 'stream'> = {}): Promise<ReproduceResult> {
+  const manifestFile = path.join(out, REPRODUCE_MANIFEST);
+  const manifest = readJson<ReproduceManifest>(manifestFile);
+  const t0 = performance.now();
+  const totalBefore = manifest.timings.totalS;
+  const save = () => {
+    manifest.updatedAt = new Date().toISOString();
+    manifest.timings.totalS = round(totalBefore + (performance.now() - t0) / 1000);
+    writeJsonAtomic(manifestFile, manifest);
+  };
+  let failedRuns = 0;
+  let interrupted = false;
+  for (const [index, part] of plan.parts.entries()) {
+    const record = manifest.parts[index]!;
+    const dir = path.join(out, part.name);
+    if (!fs.existsSync(path.join(dir, SWEEP_MANIFEST))) {
+      record.status = 'not_started';
+      interrupted = true;
+      continue;
+    }
+    const statuses = part.plan.runs.map((r) => readRunSummary(runDirOf(dir, r.id))?.status ?? 'pending');
+    try {
+      new SweepAggregator(readManifest(dir), dir).write();
+      record.findings = partFindings(part, dir);
+    } catch (error) {
+      record.error = (error as Error).message;
+    }
+    record.completed = statuses.filter((st) => st === 'completed').length;
+    record.failed = statuses.filter((st) => countsAsFailed(part, st)).length;
+    record.backends = backendsOf(part.plan, dir);
+    record.finishedAt = new Date().toISOString();
+    failedRuns += record.failed;
+    const unfinished = statuses.some((st) => st === 'pending' || st === 'interrupted');
+    if (unfinished) interrupted = true;
+    record.status = record.error !== undefined ? 'failed' : unfinished ? 'interrupted' : 'completed';
+    save();
+  }
+  return closeReproduce(plan, out, manifest, save, interrupted, failedRuns, options);
 }
 
 function backendsOf(plan: SweepPlan, dir: string): string[] {

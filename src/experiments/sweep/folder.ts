@@ -58,6 +58,17 @@ export function checkOutDir(plan: SweepPlan, out: string, argPath = '--out'): 'n
   return 'new';
 }
 
+/** A sweep folder's sweep.json; InvalidValueError (exit 2) when `dir` holds none. */
+export function readManifest(dir: string, argPath = 'DIR'): SweepManifest {
+  const file = path.join(dir, SWEEP_MANIFEST);
+  if (!fs.existsSync(file)) throw new InvalidValueError(argPath, dir, `no ${SWEEP_MANIFEST} here; not a sweep or critical-batch folder`);
+  try {
+    return readJson<SweepManifest>(file);
+  } catch {
+    throw new InvalidValueError(argPath, dir, `holds an unreadable ${SWEEP_MANIFEST}`);
+  }
+}
+
 export function runDirOf(out: string, id: string): string {
   return path.join(out, 'runs', id);
 }

@@ -9,7 +9,8 @@
  *       "grid": { "env.level": [0, 1, 2, 3, 4] },      // config path → values; every combination is run
  *       "settings": [{ "agent.lr": 1e-3, "agent.numSteps": 64 }, ...],   // optional explicit list, × grid
  *       "seeds": [1, 2, 3],                            // or a count: 3 → seeds 1, 2, 3
- *       "set": { "run.totalSteps": 50000 }             // optional fixed overrides
+ *       "set": { "run.totalSteps": 50000 },            // optional fixed overrides
+ *       "executor": "slurm", "slurm": { ... }          // optional: where runs execute (../slurm/options.ts)
  *     }
  *
  * Overrides apply in the order base ← set ← settings entry ← grid values ← run.seed. Run ids (ids.ts) read like
@@ -25,6 +26,7 @@ import { setPath } from '../../core/json-path.js';
 import { parseConfig } from '../../config/load.js';
 import { ConfigError, InputError } from '../../core/errors.js';
 import { configPathSchema as configPath, firstIssue, folderNameSchema, readJsonInput, seedList, seedsSchema } from '../input.js';
+import { executorSchema, slurmSchema, type ExecutorName, type SlurmOptions } from '../slurm/options.js';
 import { canonicalJson, formatId } from './ids.js';
 
 export const sweepFileSchema = z.strictObject({
@@ -41,6 +43,8 @@ export const sweepFileSchema = z.strictObject({
     .describe('explicit list of override sets (path → value), crossed with the grid'),
   seeds: seedsSchema.default(1),
   set: z.record(configPath, z.unknown()).default({}).describe('fixed overrides applied to every run'),
+  executor: executorSchema.optional(),
+  slurm: slurmSchema.optional().describe('Slurm options (see slurm/options.ts); used with executor slurm'),
 });
 
 export type SweepFile = z.infer<typeof sweepFileSchema>;
@@ -69,6 +73,9 @@ export interface SweepPlan {
   /** Folder that relative paths inside configs (env.module) resolve against. */
   readonly configDir: string;
   readonly runs: readonly PlannedRun[];
+  /** Where the sweep file asks its runs to execute (command-line flags win); not part of `definition`. */
+  readonly executor?: ExecutorName;
+  readonly slurm?: SlurmOptions;
 }
 
 /** Read, validate and expand a SWEEP.json file. */
@@ -146,7 +153,16 @@ export function expandSweep(raw: unknown, sweepDir: string): SweepPlan {
     }
   }
   checkUniqueIds(runs);
-  return { kind: 'sweep', name: spec.name, definition, keys, configDir, runs };
+  return {
+    kind: 'sweep',
+    name: spec.name,
+    definition,
+    keys,
+    configDir,
+    runs,
+    ...(spec.executor ? { executor: spec.executor } : {}),
+    ...(spec.slurm ? { slurm: spec.slurm } : {}),
+  };
 }
 
 function parseSweepFile(raw: unknown): SweepFile {
@@ -188,6 +204,22 @@ export function resolveRunConfig(
     if (error instanceof InputError) throw new ConfigError(sourceOf(error.path, origin), error.value, `run ${id}: ${reasonOf(error)}`);
     throw error;
   }
+}
+
+/**
+ * The plan with every run on `backend` (the `--backend` flag of sweep, reproduce): part of the definition, since
+ * runs on another backend are other runs. A value the schema refuses is a ConfigError at `--backend`.
+ */
+export function withBackend(plan: SweepPlan, backend: string): SweepPlan {
+  const runs = plan.runs.map((run) => {
+    try {
+      return { ...run, config: parseConfig({ ...structuredClone(run.config), run: { ...run.config.run, backend } }) };
+    } catch (error) {
+      if (error instanceof InputError) throw new ConfigError('--backend', backend, reasonOf(error));
+      throw error;
+    }
+  });
+  return { ...plan, runs, definition: { ...(plan.definition as Record<string, unknown>), backend } };
 }
 
 /** The sweep path a config path's value came from: the longest override path that is a prefix of it, else the base. */

@@ -38,6 +38,8 @@ export function defaultWorkerScript(): string {
 
 export interface Slot {
   run(task: RunTask, signal: AbortSignal): Promise<RunOutcome>;
+  /** Get ready to run (start a process) before the first task comes. */
+  warm?(): void;
   close(): Promise<void>;
   kill(): void;
 }
@@ -74,25 +76,48 @@ class Tail {
   }
 }
 
-/** One worker process, started on first use and restarted after a crash; its output goes to logs/<run id>.log. */
+export interface WorkerSlotOptions {
+  /** The worker module (it must call `serveRuns`). */
+  readonly script: string;
+  /** Where each run's log goes: `<logDir>/<run id>.log`. */
+  readonly logDir: string;
+  /** Runs one process serves before a fresh one takes over (default: no limit). */
+  readonly runsPerProcess?: number;
+}
+
+/**
+ * One worker process serving run after run, so tfjs and its backend load once per worker, not once per run. It
+ * starts on `warm()` or first use; a process that dies (its run is recorded as failed) or ends a run `failed` (its
+ * state may be broken) is replaced by a fresh one for the next run. A run's output goes to logs/<run id>.log.
+ */
 export class WorkerSlot implements Slot {
   private child: ChildProcess | null = null;
   private ready: Promise<void> | null = null;
   private log: number | null = null;
+  private served = 0;
   private readonly tail = new Tail();
+  /** Processes told to exit and not gone yet (close() waits for them). */
+  private readonly leaving = new Set<Promise<void>>();
+  /** Processes started so far (1 when one process served every run). */
+  started = 0;
 
-  constructor(
-    private readonly script: string,
-    private readonly logDir: string,
-  ) {}
+  constructor(private readonly options: WorkerSlotOptions) {}
+
+  /** Start the process now (its start-up then overlaps whatever the caller does next). */
+  warm(): void {
+    if (!this.child) this.spawn();
+  }
 
   private spawn(): void {
     const env: NodeJS.ProcessEnv = { ...process.env, GRADNOISE_WORKER: '1' };
     env.TF_FORCE_GPU_ALLOW_GROWTH ??= 'true'; // several workers share one GPU
     delete env.NODE_TEST_CONTEXT;
-    const execArgv = path.extname(this.script) === '.ts' ? ['--import', tsxLoader()] : [];
-    const child = fork(this.script, [], { execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env });
+    const script = this.options.script;
+    const execArgv = path.extname(script) === '.ts' ? ['--import', tsxLoader()] : [];
+    const child = fork(script, [], { execArgv, stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env });
     this.child = child;
+    this.served = 0;
+    this.started += 1;
     const write = (chunk: Buffer) => {
       this.tail.push(chunk.toString('utf8'));
       if (this.log !== null) fs.writeSync(this.log, chunk);
@@ -113,6 +138,8 @@ export class WorkerSlot implements Slot {
       child.on('message', onMessage);
       child.once('exit', onExit);
     });
+    // A start-up failure is reported by the run that awaits `ready`; never as an unhandled rejection.
+    this.ready.catch(() => {});
     child.once('exit', () => {
       if (this.child === child) {
         this.child = null;
@@ -122,7 +149,7 @@ export class WorkerSlot implements Slot {
   }
 
   async run(task: RunTask, signal: AbortSignal): Promise<RunOutcome> {
-    this.log = fs.openSync(path.join(this.logDir, `${task.id}.log`), 'a');
+    this.log = fs.openSync(path.join(this.options.logDir, `${task.id}.log`), 'a');
     this.tail.take();
     try {
       if (!this.child) this.spawn();
@@ -133,12 +160,12 @@ export class WorkerSlot implements Slot {
         const output = this.tail.take();
         return { status: signal.aborted ? 'interrupted' : 'failed', error: `${(error as Error).message}${output ? `\n${output}` : ''}` };
       }
-      return await new Promise<RunOutcome>((resolve) => {
-        const finish = (outcome: RunOutcome) => {
+      const outcome = await new Promise<RunOutcome>((resolve) => {
+        const finish = (result: RunOutcome) => {
           child.off('message', onMessage);
           child.off('exit', onExit);
           signal.removeEventListener('abort', onAbort);
-          resolve(outcome);
+          resolve(result);
         };
         const onMessage = (message: WorkerReply) => {
           if (message.type === 'done' && message.id === task.id) finish(message.outcome);
@@ -158,6 +185,9 @@ export class WorkerSlot implements Slot {
         this.send({ type: 'run', task: workerTask });
         if (signal.aborted) onAbort();
       });
+      this.served += 1;
+      if (outcome.status === 'failed' || this.served >= (this.options.runsPerProcess ?? Infinity)) this.retire();
+      return outcome;
     } finally {
       fs.closeSync(this.log);
       this.log = null;
@@ -168,14 +198,27 @@ export class WorkerSlot implements Slot {
     if (this.child?.connected) this.child.send(message);
   }
 
-  async close(): Promise<void> {
+  /** Let the current process go (it exits once told); the next run starts a fresh one. */
+  private retire(): void {
     const child = this.child;
     if (!child) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    this.send({ type: 'exit' });
+    this.child = null;
+    this.ready = null;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(timer);
+    const leaving = gone.then(() => {
+      clearTimeout(timer);
+      this.leaving.delete(leaving);
+    });
+    this.leaving.add(leaving);
+    if (child.connected) child.send({ type: 'exit' } satisfies WorkerRequest);
+    else child.kill('SIGKILL');
+  }
+
+  async close(): Promise<void> {
+    this.retire();
+    await Promise.all([...this.leaving]);
   }
 
   kill(): void {
@@ -183,3 +226,28 @@ export class WorkerSlot implements Slot {
   }
 }
 
+export interface SlotEvents {
+  readonly started: (task: RunTask) => void;
+  readonly finished: (task: RunTask, outcome: RunOutcome, wallS: number) => void;
+}
+
+/** Run `tasks` over `slots`, each slot taking the next task as soon as it is free, until done or `stop` aborts. */
+export async function runInSlots(tasks: readonly RunTask[], slots: readonly Slot[], stop: AbortSignal, events: SlotEvents): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    slots.map(async (slot) => {
+      while (!stop.aborted && next < tasks.length) {
+        const task = tasks[next++]!;
+        events.started(task);
+        const t0 = performance.now();
+        let outcome: RunOutcome;
+        try {
+          outcome = await slot.run(task, stop);
+        } catch (error) {
+          outcome = { status: 'failed', error: (error as Error).stack ?? String(error) };
+        }
+        events.finished(task, outcome, (performance.now() - t0) / 1000);
+      }
+    }),
+  );
+}

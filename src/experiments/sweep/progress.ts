@@ -22,6 +22,7 @@ export class SweepProgress {
     private readonly skipped: number,
     private readonly workers: number,
     private readonly out: NodeJS.WritableStream,
+    private readonly executor: 'local' | 'slurm' = 'local',
   ) {
     this.done = skipped;
   }
@@ -29,7 +30,8 @@ export class SweepProgress {
   start(): void {
     if (this.mode === 'quiet') return;
     const skipped = this.skipped > 0 ? `, ${this.skipped} already completed` : '';
-    this.print(`sweep ${this.name}: ${this.total} runs${skipped}, ${this.workers} worker${this.workers === 1 ? '' : 's'}`);
+    const where = this.executor === 'slurm' ? 'on Slurm' : `${this.workers} worker${this.workers === 1 ? '' : 's'}`;
+    this.print(`sweep ${this.name}: ${this.total} runs${skipped}, ${where}`);
     if (this.mode === 'tty') {
       this.timer = setInterval(() => this.draw(), 1000);
       this.timer.unref();
@@ -57,6 +59,11 @@ export class SweepProgress {
     this.print(`  [${this.done}/${this.total}] ${record.id}: ${record.status} in ${formatDuration(record.wallS)}${error}`);
   }
 
+  /** A line of its own (Slurm submissions, cancelling). */
+  message(text: string): void {
+    if (this.mode !== 'quiet') this.print(text);
+  }
+
   stop(): void {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
@@ -71,6 +78,13 @@ export class SweepProgress {
     const left = this.total - this.done;
     if (left > 0) parts.push(`${left} not finished`);
     this.out.write(`sweep ${this.name}${interrupted ? ' interrupted' : ''}: ${parts.join(', ')} in ${formatDuration(this.elapsed())}; results in ${dir}\n`);
+  }
+
+  /** The client returns while the runs go on in Slurm. */
+  detached(dir: string, jobs: readonly string[], finishJob: string | null): void {
+    if (this.mode === 'quiet') return;
+    const finish = finishJob ? `; job ${finishJob} writes the aggregates and the report at the end` : '';
+    this.out.write(`sweep ${this.name}: detached; Slurm job(s) ${jobs.join(', ') || '(none)'} run the ${this.total - this.done} pending runs${finish}. Follow with: gradnoise sweep status ${dir}\n`);
   }
 
   private elapsed(): number {
