@@ -72,6 +72,7 @@ export interface ExecutorArgs {
   mem?: string;
   gres?: string;
   arrayThrottle?: number;
+  runsPerTask?: number;
   sbatchArg?: string[];
   pollSeconds?: number;
 }
@@ -90,6 +91,7 @@ export function executorFlags<T>(y: Argv<T>): Argv<T> {
     .option('mem', { type: 'string', describe: 'slurm: memory per run, e.g. 4G' })
     .option('gres', { type: 'string', describe: 'slurm: generic resources per run, e.g. gpu:1 (with --backend tensorflow or webgpu)' })
     .option('array-throttle', { type: 'number', describe: 'slurm: runs at once at most (--array=0-N%K)' })
+    .option('runs-per-task', { type: 'number', describe: 'slurm: runs one array task serves in one process (default 1)' })
     .option('sbatch-arg', { type: 'string', array: true, describe: 'slurm: a further sbatch argument (repeatable), e.g. --sbatch-arg=--constraint=a100' })
     .option('poll-seconds', { type: 'number', describe: 'slurm: how often a waiting client checks (default 5)' }) as unknown as Argv<T>;
 }
@@ -98,6 +100,7 @@ export function executorFlags<T>(y: Argv<T>): Argv<T> {
 const SLURM_FLAGS: Record<string, string> = {
   cpusPerTask: '--cpus-per-task',
   throttle: '--array-throttle',
+  runsPerTask: '--runs-per-task',
   extraArgs: '--sbatch-arg',
   pollSeconds: '--poll-seconds',
 };
@@ -117,6 +120,7 @@ export async function resolveExecutor(args: ExecutorArgs, file: { executor?: Exe
     mem: args.mem,
     gres: args.gres,
     throttle: args.arrayThrottle,
+    runsPerTask: args.runsPerTask,
     extraArgs: args.sbatchArg,
     pollSeconds: args.pollSeconds,
   };

@@ -392,6 +392,8 @@ export async function finishReproduce(plan: ReproducePlan, out: string, options:
     manifest.timings.totalS = round(totalBefore + (performance.now() - t0) / 1000);
     writeJsonAtomic(manifestFile, manifest);
   };
+  // The runs ran out of this process's sight: from submission to now.
+  manifest.timings.runsS = round((Date.now() - Date.parse(manifest.startedAt)) / 1000);
   let failedRuns = 0;
   let interrupted = false;
   for (const [index, part] of plan.parts.entries()) {

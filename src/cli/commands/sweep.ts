@@ -13,7 +13,7 @@ import { Progress } from '../../run/progress.js';
 import { parseTargets } from '../../experiments/critical-batch.js';
 import { finishFolder } from '../../experiments/finish.js';
 import { REPRODUCE_MANIFEST } from '../../experiments/reproduce.js';
-import { checkOutDir } from '../../experiments/sweep/folder.js';
+import { checkOutDir, logFileOf } from '../../experiments/sweep/folder.js';
 import { loadSweepFile, validatePlan, withBackend } from '../../experiments/sweep/plan.js';
 import { runOneInFolder } from '../../experiments/sweep/run-one.js';
 import { runSweep, type SweepResult } from '../../experiments/sweep/run.js';
@@ -77,31 +77,39 @@ function runCommand(hooks: LongCommandHooks): CommandModule<object, SweepArgs> {
 
 interface RunOneArgs {
   dir: string;
-  id?: string;
+  id?: string[];
   index?: number;
   quiet: boolean;
 }
 
 const runOneCommand: CommandModule<object, RunOneArgs> = {
   command: 'run-one <dir>',
-  describe: 'Run one run of a sweep folder in this process (what a Slurm array task runs); a completed run is skipped',
+  describe: 'Run one run (or several, one after another) of a sweep folder in this process, as a Slurm array task does; completed runs are skipped',
   builder: (y: Argv) =>
     y
       .positional('dir', { type: 'string', demandOption: true, describe: 'the sweep folder (holding sweep.json)' })
-      .option('id', { type: 'string', describe: 'the run id, e.g. level=3,seed=2' })
+      .option('id', { type: 'string', array: true, describe: 'the run id, e.g. level=3,seed=2 (repeatable: served in turn)' })
       .option('index', { type: 'number', describe: "the run's position in sweep.json's run list (from 0)" })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' }) as unknown as Argv<RunOneArgs>,
   handler: async (args: ArgumentsCamelCase<RunOneArgs>) => {
-    if ((args.id === undefined) === (args.index === undefined)) throw new InvalidValueError('--id', args.id ?? null, 'name the run with exactly one of --id or --index');
+    if ((args.id === undefined) === (args.index === undefined)) throw new InvalidValueError('--id', args.id ?? null, 'name the run with --id (repeatable) or --index, not both');
     if (args.index !== undefined && !(Number.isInteger(args.index) && args.index >= 0)) throw new InvalidValueError('--index', args.index, 'expected an integer ≥ 0');
-    const result = await runOneInFolder({
-      dir: args.dir,
-      ...(args.id !== undefined ? { id: args.id } : {}),
-      ...(args.index !== undefined ? { index: args.index } : {}),
-      progress: args.quiet ? 'quiet' : 'plain',
-    });
-    if (!args.quiet) process.stderr.write(`gradnoise: run ${result.id} ${result.skipped ? 'was completed already; nothing to do' : result.status}${result.error ? `: ${result.error.split('\n')[0]}` : ''}\n`);
-    process.exitCode = result.status === 'completed' ? 0 : result.status === 'interrupted' ? 130 : 1;
+    const requests: { id?: string; index?: number }[] = args.id !== undefined ? args.id.map((id) => ({ id })) : [{ index: args.index! }];
+    const task = process.env.SLURM_ARRAY_JOB_ID ? ` in Slurm task ${process.env.SLURM_ARRAY_JOB_ID}_${process.env.SLURM_ARRAY_TASK_ID}` : '';
+    let code = 0;
+    for (const request of requests) {
+      // Several runs share this process's output; each run's own log says where it went.
+      if (requests.length > 1) fs.appendFileSync(logFileOf(args.dir, request.id!), `gradnoise: run ${request.id} served${task} (pid ${process.pid}) with ${requests.length - 1} others; its output is in that task's log\n`);
+      const result = await runOneInFolder({ dir: args.dir, ...request, progress: args.quiet ? 'quiet' : 'plain' });
+      if (!args.quiet) process.stderr.write(`gradnoise: run ${result.id} ${result.skipped ? 'was completed already; nothing to do' : result.status}${result.error ? `: ${result.error.split('\n')[0]}` : ''}\n`);
+      if (result.status === 'interrupted') {
+        // Stopped (scancel, a time limit): the runs after it are left for a re-run.
+        code = 130;
+        break;
+      }
+      if (result.status !== 'completed') code = 1;
+    }
+    process.exitCode = code;
   },
 };
 

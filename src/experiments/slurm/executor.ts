@@ -65,7 +65,8 @@ function nextNumber(record: SlurmRecord): number {
 async function submitArrays(x: SlurmExecution, out: string): Promise<Map<string, string>> {
   const keys = new Map<string, string>();
   if (x.tasks.length === 0) return keys;
-  const size = await maxArraySize();
+  const perTask = x.slurm.runsPerTask;
+  const size = (await maxArraySize()) * perTask;
   for (let start = 0; start < x.tasks.length; start += size) {
     const chunk = x.tasks.slice(start, start + size);
     const record = readSlurmRecord(out);
@@ -75,10 +76,12 @@ async function submitArrays(x: SlurmExecution, out: string): Promise<Map<string,
     fs.mkdirSync(slurmDir(out), { recursive: true });
     fs.writeFileSync(script, arrayScript({ name: x.name, dir: out, runs, slurm: x.slurm, output: path.join(slurmDir(out), `array-${n}-%A_%a.out`) }), { mode: 0o755 });
     const jobId = await sbatch(script, [], out);
-    writeSlurmRecord(out, { ...record, arrays: [...record.arrays, { jobId, script: path.relative(out, script), runs, submittedAt: new Date().toISOString() }] });
-    runs.forEach((id, i) => keys.set(id, `${jobId}_${i}`));
+    const entry = { jobId, script: path.relative(out, script), runs, ...(perTask > 1 ? { runsPerTask: perTask } : {}), submittedAt: new Date().toISOString() };
+    writeSlurmRecord(out, { ...record, arrays: [...record.arrays, entry] });
+    runs.forEach((id, i) => keys.set(id, `${jobId}_${Math.floor(i / perTask)}`));
     const throttle = x.slurm.throttle ? `%${x.slurm.throttle}` : '';
-    x.say(`sweep ${x.name}: submitted ${runs.length} runs as Slurm array job ${jobId} (--array=0-${runs.length - 1}${throttle}); job script ${script}`);
+    const tasks = Math.ceil(runs.length / perTask);
+    x.say(`sweep ${x.name}: submitted ${runs.length} runs as Slurm array job ${jobId} (--array=0-${tasks - 1}${throttle}${perTask > 1 ? `, ${perTask} runs per task` : ''}); job script ${script}`);
   }
   return keys;
 }

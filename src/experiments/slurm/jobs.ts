@@ -16,8 +16,9 @@ export interface ArrayJobRecord {
   readonly jobId: string;
   /** The job script, relative to the sweep folder. */
   readonly script: string;
-  /** Task i runs `runs[i]`. */
+  /** Task i runs `runs[i·k .. i·k + k − 1]`, k = runsPerTask (1 when absent). */
   readonly runs: readonly string[];
+  readonly runsPerTask?: number;
   readonly submittedAt: string;
 }
 
@@ -53,7 +54,7 @@ export function writeSlurmRecord(out: string, record: SlurmRecord): void {
 /** Run id → the array task (`JOB_INDEX`) that last ran or will run it. */
 export function latestTasks(record: SlurmRecord): Map<string, string> {
   const tasks = new Map<string, string>();
-  for (const job of record.arrays) job.runs.forEach((id, i) => tasks.set(id, `${job.jobId}_${i}`));
+  for (const job of record.arrays) job.runs.forEach((id, i) => tasks.set(id, `${job.jobId}_${Math.floor(i / (job.runsPerTask ?? 1))}`));
   return tasks;
 }
 

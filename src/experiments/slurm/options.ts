@@ -31,7 +31,13 @@ export const slurmSchema = z.strictObject({
   cpusPerTask: z.number().int().min(1).max(1024).optional().describe('CPUs per run (sbatch --cpus-per-task, default 1)'),
   mem: z.string().regex(/^\d+[KMGT]?$/, 'expected a memory size such as 4G or 500M').optional().describe('memory per run (sbatch --mem)'),
   gres: safeText('generic resource list').optional().describe('e.g. gpu:1 (sbatch --gres); pair with run.backend tensorflow or webgpu'),
-  throttle: z.number().int().min(1).optional().describe('runs at once at most (the %K of --array=0-N%K)'),
+  throttle: z.number().int().min(1).optional().describe('array tasks at once at most (the %K of --array=0-N%K)'),
+  runsPerTask: z
+    .number()
+    .int()
+    .min(1)
+    .default(1)
+    .describe('runs one array task serves one after another in one process (start-up paid once; for short runs)'),
   extraArgs: z.array(z.string().min(1)).default([]).describe('further sbatch arguments, e.g. ["--constraint=a100"]'),
   setup: z.array(z.string()).default([]).describe('shell lines the job script runs first, e.g. "module load nodejs/20"'),
   pollSeconds: z.number().positive().max(3600).default(5).describe('how often a waiting client looks at the folder and squeue'),

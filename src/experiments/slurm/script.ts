@@ -36,7 +36,7 @@ export interface ArrayScript {
   readonly name: string;
   /** The sweep folder, absolute. */
   readonly dir: string;
-  /** Task i runs runs[i]. */
+  /** Task i runs runs[i·k .. i·k + k − 1], k = slurm.runsPerTask. */
   readonly runs: readonly string[];
   readonly slurm: SlurmOptions;
   /** Slurm's output file pattern for the tasks' own messages (before gradnoise starts). */
@@ -44,20 +44,31 @@ export interface ArrayScript {
 }
 
 export function arrayScript(spec: ArrayScript): string {
-  const last = spec.runs.length - 1;
+  const perTask = spec.slurm.runsPerTask;
+  const last = Math.ceil(spec.runs.length / perTask) - 1;
   const throttle = spec.slurm.throttle ? `%${spec.slurm.throttle}` : '';
   const directives = [`--job-name=${shellQuote(`gradnoise-${spec.name}`)}`, `--array=0-${last}${throttle}`, `--output=${shellQuote(spec.output)}`, ...sbatchArgs(spec.slurm)];
   const [node, bin] = gradnoiseCommand().map(shellQuote);
+  const which = perTask === 1 ? 'one per array task (task i runs RUNS[i])' : `${perTask} per array task, one after another in one process`;
+  // One run per task: its output is the run's log. Several: one task log, and each run's log points to it.
+  const run =
+    perTask === 1
+      ? ['ID="${RUNS[$SLURM_ARRAY_TASK_ID]}"', `${node} ${bin} sweep run-one "$DIR" --id "$ID" >>"$DIR/logs/$ID.log" 2>&1`]
+      : [
+          `K=${perTask}`,
+          'ARGS=()',
+          'for ID in "${RUNS[@]:$((SLURM_ARRAY_TASK_ID * K)):K}"; do ARGS+=(--id "$ID"); done',
+          `${node} ${bin} sweep run-one "$DIR" "\${ARGS[@]}" >>"$DIR/logs/task-\${SLURM_ARRAY_JOB_ID}_\${SLURM_ARRAY_TASK_ID}.log" 2>&1`,
+        ];
   return [
-    ...header(`gradnoise sweep '${spec.name}': ${spec.runs.length} runs of ${spec.dir}, one per array task (task i runs RUNS[i]).`, ['Resubmit with sbatch; runs already completed are skipped.'], directives),
+    ...header(`gradnoise sweep '${spec.name}': ${spec.runs.length} runs of ${spec.dir}, ${which}.`, ['Resubmit with sbatch; runs already completed are skipped.'], directives),
     `DIR=${shellQuote(spec.dir)}`,
     'RUNS=(',
     ...spec.runs.map((id) => `  ${shellQuote(id)}`),
     ')',
-    'ID="${RUNS[$SLURM_ARRAY_TASK_ID]}"',
     ...scratch(),
     ...spec.slurm.setup,
-    `${node} ${bin} sweep run-one "$DIR" --id "$ID" >>"$DIR/logs/$ID.log" 2>&1`,
+    ...run,
     '',
   ].join('\n');
 }
