@@ -5,28 +5,18 @@
  * default, RMSProp (as Stable-Baselines3). Truncated episodes bootstrap from V(final observation).
  * Unlike SB3 the value loss carries CleanRL's factor 0.5, the same value loss as the other agents use.
  */
-import * as tf from '@tensorflow/tfjs';
 import type { A2cConfig } from '../src/config/schema.js';
 import type { Rng } from '../src/core/rng.js';
 import type { VectorEnv } from '../src/core/vector-env.js';
+import { computeGae, explainedVariance, normalizeAdvantages } from './advantages.js';
 import type { Agent, UpdateStats } from './agent.js';
+import { gradientStep } from './gradient-step.js';
+import { policyGradientParts, policyGradientProbe, totalLoss } from './losses.js';
 import { ActorCritic, PlainForward } from './networks.js';
-import { buildNoiseProbe, type AgentNoiseProbe } from './noise-probe.js';
-import {
-  annealedLr,
-  computeGae,
-  explainedVariance,
-  gradientStep,
-  FlatOptimizer,
-  normalizeAdvantages,
-  policyGradientParts,
-  RolloutCollector,
-  rolloutSamples,
-  toTensors,
-  type Rollout,
-  type SampleArrays,
-  type SampleTensors,
-} from './shared.js';
+import type { AgentNoiseProbe } from './noise-probe.js';
+import { annealedLr, FlatOptimizer } from './optimizers.js';
+import { RolloutCollector, type Rollout } from './rollout.js';
+import { rolloutSamples, type SampleArrays, type SampleTensors } from './samples.js';
 
 export interface A2cBatch {
   readonly rollout: Rollout;
@@ -47,11 +37,7 @@ export function createA2cAgent(config: A2cConfig, env: VectorEnv, rng: Rng): A2c
 /** A2C's loss on a batch, with its parts (also what the noise probe measures). */
 export function a2cLoss(net: ActorCritic, data: SampleTensors, config: A2cConfig) {
   const parts = policyGradientParts(net, net.forward(data.obs), data);
-  const policy = parts.policy!;
-  const value = parts.value!;
-  const entropy = parts.entropy!;
-  const total = tf.add(tf.sub(policy, tf.mul(entropy, config.entCoef)), tf.mul(value, config.vfCoef)) as tf.Scalar;
-  return { total, policy, value, entropy };
+  return { total: totalLoss(parts, config), policy: parts.policy!, value: parts.value!, entropy: parts.entropy! };
 }
 
 class A2cAgentImpl implements A2cAgent {
@@ -91,17 +77,7 @@ class A2cAgentImpl implements A2cAgent {
   /** Exactly the loss `learn` takes its one gradient step on. */
   noiseProbe(batch: A2cBatch): AgentNoiseProbe {
     this.releaseProbe();
-    this.probe = buildNoiseProbe({
-      net: this.net,
-      data: toTensors(this.net, batch.samples),
-      segments: batch.rollout.segments,
-      episodes: batch.rollout.episodes,
-      vfCoef: this.config.vfCoef,
-      entCoef: this.config.entCoef,
-      withValue: true,
-      lossParts: (out, data) => policyGradientParts(this.net, out, data),
-      preconditioner: (variable) => this.optimizer.preconditioner(variable),
-    });
+    this.probe = policyGradientProbe(this.net, this.optimizer, batch.samples, batch.rollout, this.config);
     return this.probe;
   }
 
@@ -117,16 +93,7 @@ class A2cAgentImpl implements A2cAgent {
       update,
     });
     this.forward.refresh();
-    return {
-      policyLoss: result.policyLoss,
-      valueLoss: result.valueLoss,
-      entropy: result.entropy,
-      approxKl: 0,
-      clipFrac: 0,
-      gradNorm: result.gradNorm,
-      lr,
-      explainedVariance: explainedVariance(batch.rollout.values, batch.rollout.returns),
-    };
+    return { ...result, approxKl: 0, clipFrac: 0, lr, explainedVariance: explainedVariance(batch.rollout.values, batch.rollout.returns) };
   }
 
   dispose(): void {

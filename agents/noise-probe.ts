@@ -13,7 +13,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NoiseComponent } from '../src/core/components.js';
 import type { NoiseProbe, NoiseProbeComponent } from '../src/monitor/probe.js';
 import type { ActorCritic, DenseLayer, ForwardPaths, ForwardResult } from './networks.js';
-import type { SampleTensors } from './shared.js';
+import type { SampleTensors } from './samples.js';
 
 /** The agent's loss parts on a batch, from a forward pass over it: each present when its path was run. */
 export interface LossParts {

@@ -14,32 +14,16 @@ import * as tf from '@tensorflow/tfjs';
 import type { PpoConfig } from '../src/config/schema.js';
 import type { Rng } from '../src/core/rng.js';
 import type { VectorEnv } from '../src/core/vector-env.js';
+import { computeGae, explainedVariance, normalizeAdvantages } from './advantages.js';
 import type { Agent, UpdateStats } from './agent.js';
-import { ActorCritic, PlainForward } from './networks.js';
-import { buildNoiseProbe, type AgentNoiseProbe } from './noise-probe.js';
-import {
-  annealedLr,
-  assertFinite,
-  clippedSurrogateLoss,
-  computeGae,
-  disposeTensors,
-  explainedVariance,
-  FlatOptimizer,
-  gatherSamples,
-  lossAndGrads,
-  normalizeAdvantages,
-  policyGradientParts,
-  ppoFusedLoss,
-  type PpoLossReadout,
-  policyTerms,
-  RolloutCollector,
-  rolloutSamples,
-  toTensors,
-  valueLoss,
-  type Rollout,
-  type SampleArrays,
-  type SampleTensors,
-} from './shared.js';
+import { HALF_LOG_2PI, policyTerms } from './distributions.js';
+import { lossAndGrads } from './gradient-step.js';
+import { policyGradientProbe, totalLoss, valueLoss } from './losses.js';
+import { ActorCritic, PlainForward, type ForwardResult } from './networks.js';
+import type { AgentNoiseProbe } from './noise-probe.js';
+import { annealedLr, assertFinite, FlatOptimizer } from './optimizers.js';
+import { RolloutCollector, type Rollout } from './rollout.js';
+import { disposeTensors, gatherSamples, rolloutSamples, toTensors, type SampleArrays, type SampleTensors } from './samples.js';
 
 export interface PpoBatch {
   readonly rollout: Rollout;
@@ -67,8 +51,140 @@ export function ppoLoss(net: ActorCritic, data: SampleTensors, config: PpoConfig
   const { loss: policy, logRatio } = clippedSurrogateLoss(terms.logProb, data.oldLogProbs, data.advantages, config.clipCoef);
   const value = valueLoss(out.value!, data.returns, config.clipVloss ? { oldValues: data.oldValues, coef: config.clipCoef } : undefined);
   const entropy = tf.mean(terms.entropy) as tf.Scalar;
-  const total = tf.add(tf.sub(policy, tf.mul(entropy, config.entCoef)), tf.mul(value, config.vfCoef)) as tf.Scalar;
-  return { total, policy, value, entropy, logRatio };
+  return { total: totalLoss({ policy, value, entropy }, config), policy, value, entropy, logRatio };
+}
+
+/** PPO's clipped surrogate mean(max(−A·r, −A·clip(r, 1±c))) with r = exp(log π − log π_old); also log r. */
+export function clippedSurrogateLoss(
+  logProb: tf.Tensor1D,
+  oldLogProb: tf.Tensor1D,
+  advantages: tf.Tensor1D,
+  clipCoef: number,
+): { loss: tf.Scalar; logRatio: tf.Tensor1D } {
+  const logRatio = tf.sub(logProb, oldLogProb) as tf.Tensor1D;
+  const ratio = tf.exp(logRatio);
+  const negAdv = tf.neg(advantages);
+  const unclipped = tf.mul(negAdv, ratio);
+  const clipped = tf.mul(negAdv, tf.clipByValue(ratio, 1 - clipCoef, 1 + clipCoef));
+  return { loss: tf.mean(tf.maximum(unclipped, clipped)) as tf.Scalar, logRatio };
+}
+
+/** What PPO's loss needs besides the network outputs (constants for the gradient). */
+export interface PpoLossCoefs {
+  clipCoef: number;
+  clipVloss: boolean;
+  entCoef: number;
+  vfCoef: number;
+}
+
+export interface PpoLossReadout {
+  policyLoss: number;
+  valueLoss: number;
+  entropy: number;
+  total: number;
+  /** log r per sample. */
+  logRatio: Float32Array;
+}
+
+/**
+ * PPO's minibatch loss — exactly `clippedSurrogateLoss − entCoef·mean(entropy) + vfCoef·valueLoss` — as ONE op with
+ * a hand-derived gradient w.r.t. the network outputs (logits or means, the log-std, the values). Autodiff of the
+ * composite loss records ~150 small kernels per minibatch; this is ~40, and the forward part is not taped. Tested
+ * against autodiff of the composite loss (test/agents/ppo.test.ts). The gradient, with g_i = −A_i·r_i where the
+ * unclipped surrogate term is the active one (else 0) and k_i = 1 where the unclipped value term is (else 0):
+ *   ∂L/∂logits_ij = (g_i(onehot_ij − p_ij) + entCoef·p_ij(log p_ij + H_i)) / n
+ *   ∂L/∂mean_ij   = g_i z_ij / (σ_j n),   ∂L/∂logσ_j = Σ_i g_i(z_ij² − 1) / n − entCoef   (z = (a − mean)/σ)
+ *   ∂L/∂V_i       = vfCoef·k_i(V_i − R_i) / n
+ * `readout` receives the loss parts and log-ratios (one readback, inside the forward).
+ */
+export function ppoFusedLoss(
+  net: ActorCritic,
+  out: ForwardResult,
+  data: SampleTensors,
+  coefs: PpoLossCoefs,
+  readout: (values: PpoLossReadout) => void,
+): tf.Scalar {
+  const n = data.n;
+  const { clipCoef, clipVloss, entCoef, vfCoef } = coefs;
+  // Value part, shared by both heads: per-sample squared error, its active branch, the mean.
+  const valueTerms = (value: tf.Tensor1D) => {
+    const err = tf.sub(value, data.returns);
+    const unclipped = tf.square(err);
+    if (!clipVloss) return { perSample: unclipped, coef: err };
+    const clippedErr = tf.sub(tf.add(data.oldValues, tf.clipByValue(tf.sub(value, data.oldValues), -clipCoef, clipCoef)), data.returns);
+    const clipped = tf.square(clippedErr);
+    return { perSample: tf.maximum(unclipped, clipped), coef: tf.mul(err, tf.cast(tf.greaterEqual(unclipped, clipped), 'float32')) };
+  };
+  // Surrogate part: per-sample loss and g_i.
+  const surrogateTerms = (logProb: tf.Tensor) => {
+    const logRatio = tf.sub(logProb, data.oldLogProbs);
+    const ratio = tf.exp(logRatio);
+    const negAdv = tf.neg(data.advantages);
+    const unclipped = tf.mul(negAdv, ratio);
+    const clipped = tf.mul(negAdv, tf.clipByValue(ratio, 1 - clipCoef, 1 + clipCoef));
+    const g = tf.mul(unclipped, tf.cast(tf.greaterEqual(unclipped, clipped), 'float32'));
+    return { logRatio, perSample: tf.maximum(unclipped, clipped), g };
+  };
+  const report = (pg: tf.Tensor, vl: tf.Tensor, ent: tf.Tensor, logRatio: tf.Tensor) => {
+    const policyLoss = tf.mean(pg) as tf.Scalar;
+    const valueLoss = tf.mul(tf.mean(vl), 0.5) as tf.Scalar;
+    const entropy = tf.mean(ent) as tf.Scalar;
+    const total = totalLoss({ policy: policyLoss, value: valueLoss, entropy }, coefs);
+    const values = tf.concat([tf.stack([policyLoss, valueLoss, entropy, total]), logRatio]).dataSync() as Float32Array;
+    readout({ policyLoss: values[0]!, valueLoss: values[1]!, entropy: values[2]!, total: values[3]!, logRatio: values.subarray(4) });
+    return total;
+  };
+
+  if (net.kind === 'categorical') {
+    const fused = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [logits, value] = args as [tf.Tensor2D, tf.Tensor1D];
+      const save = args[2] as tf.GradSaveFunc;
+      const logp = tf.logSoftmax(logits);
+      const p = tf.exp(logp);
+      const entropy = tf.neg(tf.sum(tf.mul(p, logp), 1));
+      const s = surrogateTerms(tf.sum(tf.mul(logp, data.actions), 1));
+      const v = valueTerms(value);
+      save([p, logp, tf.reshape(entropy, [n, 1]), tf.reshape(s.g, [n, 1]), v.coef]);
+      return {
+        value: report(s.perSample, v.perSample, entropy, s.logRatio),
+        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+          const [sp, slogp, sh, sg, sv] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+          const policyPart = tf.mul(tf.sub(data.actions, sp), sg);
+          const entropyPart = tf.mul(tf.mul(sp, tf.add(slogp, sh)), entCoef);
+          const scale = tf.div(dy, n);
+          return [tf.mul(tf.add(policyPart, entropyPart), scale), tf.mul(sv, tf.mul(scale, vfCoef))];
+        },
+      };
+    });
+    return fused(out.policy!, out.value!) as tf.Scalar;
+  }
+
+  const fused = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const [mean, logStd, value] = args as [tf.Tensor2D, tf.Tensor, tf.Tensor1D];
+    const save = args[3] as tf.GradSaveFunc;
+    const dims = net.actionDim;
+    const invStd = tf.exp(tf.neg(logStd));
+    const z = tf.mul(tf.sub(data.actions, mean), invStd);
+    const logStdSum = tf.sum(tf.add(tf.zerosLike(mean), logStd), 1);
+    const logProb = tf.sub(tf.mul(tf.sum(tf.square(z), 1), -0.5), tf.add(logStdSum, dims * HALF_LOG_2PI));
+    const entropy = tf.add(logStdSum, dims * (0.5 + HALF_LOG_2PI));
+    const s = surrogateTerms(logProb);
+    const v = valueTerms(value);
+    save([z, tf.add(tf.zerosLike(mean), invStd), tf.reshape(s.g, [n, 1]), v.coef]);
+    return {
+      value: report(s.perSample, v.perSample, entropy, s.logRatio),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [sz, sInvStd, sg, sv] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+        const scale = tf.div(dy, n);
+        const dMean = tf.mul(tf.mul(tf.mul(sg, sz), sInvStd), scale);
+        // Per-sample log-std gradient, then reduced to the log-std's own shape ([A], or [n, A] when tapped).
+        let dLogStd: tf.Tensor = tf.mul(tf.sub(tf.mul(sg, tf.sub(tf.square(sz), 1)), entCoef), scale);
+        if (logStd.rank === 1) dLogStd = tf.sum(dLogStd, 0);
+        return [dMean, dLogStd, tf.mul(sv, tf.mul(scale, vfCoef))];
+      },
+    };
+  });
+  return fused(out.policy!, out.logStd!, out.value!) as tf.Scalar;
 }
 
 class PpoAgentImpl implements PpoAgent {
@@ -117,17 +233,7 @@ class PpoAgentImpl implements PpoAgent {
     const { config } = this;
     const samples = batch.samples;
     const advantages = config.normAdv ? normalizeAdvantages(samples.advantages, new Float32Array(samples.advantages.length)) : samples.advantages;
-    this.probe = buildNoiseProbe({
-      net: this.net,
-      data: toTensors(this.net, { ...samples, advantages }),
-      segments: batch.rollout.segments,
-      episodes: batch.rollout.episodes,
-      vfCoef: config.vfCoef,
-      entCoef: config.entCoef,
-      withValue: true,
-      lossParts: (out, data) => policyGradientParts(this.net, out, data),
-      preconditioner: (variable) => this.optimizer.preconditioner(variable),
-    });
+    this.probe = policyGradientProbe(this.net, this.optimizer, { ...samples, advantages }, batch.rollout, config);
     return this.probe;
   }
 

@@ -16,24 +16,15 @@ import type { ReinforceConfig } from '../src/config/schema.js';
 import type { Rng } from '../src/core/rng.js';
 import { Box } from '../src/core/spaces.js';
 import type { VectorEnv } from '../src/core/vector-env.js';
+import { discountedReturns, explainedVariance, normalizeAdvantages } from './advantages.js';
 import type { Agent, UpdateStats } from './agent.js';
+import { gradientStep } from './gradient-step.js';
+import { policyGradientParts, policyGradientProbe, totalLoss } from './losses.js';
 import { ActorCritic, PlainForward } from './networks.js';
-import { buildNoiseProbe, type AgentNoiseProbe } from './noise-probe.js';
-import {
-  annealedLr,
-  criticValues,
-  discountedReturns,
-  emptySamples,
-  explainedVariance,
-  gradientStep,
-  FlatOptimizer,
-  normalizeAdvantages,
-  policyGradientParts,
-  Sampler,
-  toTensors,
-  type SampleArrays,
-  type SampleTensors,
-} from './shared.js';
+import type { AgentNoiseProbe } from './noise-probe.js';
+import { annealedLr, FlatOptimizer } from './optimizers.js';
+import { ActionSampler, criticValues } from './rollout.js';
+import { emptySamples, type SampleArrays, type SampleTensors } from './samples.js';
 
 const MEAN_BASELINE_RATE = 0.1;
 
@@ -63,11 +54,7 @@ export function createReinforceAgent(config: ReinforceConfig, env: VectorEnv, rn
 /** REINFORCE's loss on a batch, with its parts (also what the noise probe measures). */
 export function reinforceLoss(net: ActorCritic, data: SampleTensors, config: ReinforceConfig) {
   const parts = policyGradientParts(net, net.forward(data.obs), data);
-  const policy = parts.policy!;
-  const entropy = parts.entropy!;
-  let total = tf.sub(policy, tf.mul(entropy, config.entCoef)) as tf.Scalar;
-  if (parts.value) total = tf.add(total, tf.mul(parts.value, config.vfCoef)) as tf.Scalar;
-  return { total, policy, value: parts.value ?? tf.scalar(0), entropy };
+  return { total: totalLoss(parts, config), policy: parts.policy!, value: parts.value ?? tf.scalar(0), entropy: parts.entropy! };
 }
 
 /** The steps of one env's episode in progress: growable typed buffers. */
@@ -122,7 +109,7 @@ class ReinforceAgentImpl implements ReinforceAgent {
   readonly net: ActorCritic;
   private readonly forward: PlainForward;
   readonly optimizer: FlatOptimizer;
-  private readonly sampler: Sampler;
+  private readonly sampler: ActionSampler;
   private readonly obs: Float32Array;
   private readonly buffers: EpisodeBuffer[];
   private meanBaseline: number | null = null;
@@ -138,7 +125,7 @@ class ReinforceAgentImpl implements ReinforceAgent {
     this.net = new ActorCritic(env.obsSize, env.actionSpace, config.network, rng.split('init'), { value: withValue });
     this.forward = new PlainForward(this.net);
     this.optimizer = new FlatOptimizer(this.net.variables, config.optimizer);
-    this.sampler = new Sampler(this.forward, rng.split('action'), env.actionSpace instanceof Box ? env.actionSpace : null);
+    this.sampler = new ActionSampler(this.forward, rng.split('action'), env.actionSpace instanceof Box ? env.actionSpace : null);
     // The env was seeded by whoever made it; its stream continues.
     this.obs = Float32Array.from(env.reset());
     this.buffers = Array.from({ length: env.numEnvs }, () => new EpisodeBuffer(env.obsSize, env.actionSize));
@@ -195,17 +182,7 @@ class ReinforceAgentImpl implements ReinforceAgent {
     if (batch.n === 0) {
       return { n: 0, segments: batch.segments, episodes: batch.episodes, components: {}, dispose() {} };
     }
-    this.probe = buildNoiseProbe({
-      net: this.net,
-      data: toTensors(this.net, batch.samples),
-      segments: batch.segments,
-      episodes: batch.episodes,
-      vfCoef: this.config.vfCoef,
-      entCoef: this.config.entCoef,
-      withValue: this.net.hasValue,
-      lossParts: (out, data) => policyGradientParts(this.net, out, data),
-      preconditioner: (variable) => this.optimizer.preconditioner(variable),
-    });
+    this.probe = policyGradientProbe(this.net, this.optimizer, batch.samples, batch, this.config);
     return this.probe;
   }
 
@@ -224,16 +201,8 @@ class ReinforceAgentImpl implements ReinforceAgent {
       update,
     });
     this.forward.refresh();
-    return {
-      policyLoss: result.policyLoss,
-      valueLoss: result.valueLoss,
-      entropy: result.entropy,
-      approxKl: 0,
-      clipFrac: 0,
-      gradNorm: result.gradNorm,
-      lr,
-      explainedVariance: this.net.hasValue ? explainedVariance(batch.baselines, batch.samples.returns) : 0,
-    };
+    const explained = this.net.hasValue ? explainedVariance(batch.baselines, batch.samples.returns) : 0;
+    return { ...result, approxKl: 0, clipFrac: 0, lr, explainedVariance: explained };
   }
 
   dispose(): void {

@@ -47,4 +47,6 @@ export { expandSweep, loadSweepFile, type SweepPlan } from './experiments/sweep/
 export { runSweep, type SweepResult } from './experiments/sweep/run.js';
 export { analyzeCriticalBatch, planCriticalBatch, type CriticalBatchResult } from './experiments/critical-batch.js';
 export { detectFolder, writeReport, type FolderKind, type ReportResult } from './report/report.js';
-export { bCritVsBSimple, noiseOverTraining, noiseVsDifficulty, paretoFronts, returnCurvesPerLevel } from './report/plots.js';
+export { noiseOverTraining, returnCurvesPerLevel } from './report/plots/training.js';
+export { noiseVsDifficulty } from './report/plots/difficulty.js';
+export { bCritVsBSimple, paretoFronts } from './report/plots/critical.js';

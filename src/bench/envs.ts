@@ -1,6 +1,7 @@
 /**
- * `gradnoise bench envs`: env steps per second with random actions, for every registered env at 1 and 1024 copies,
- * against a naive one-object-per-env CartPole measured in the same run.
+ * `gradnoise bench envs`: env steps per second with random actions, for every registered env (classic control, the
+ * bsuite probes, the five MinAtar games, ...) at 1 and 1024 copies, against a naive one-object-per-env CartPole
+ * measured in the same run.
  */
 import { envIds, makeEnv } from '../run/registry.js';
 import { Rng } from '../core/rng.js';

@@ -1,9 +1,10 @@
 /**
- * The `gradnoise` command line. Exit codes: 0 success, 2 bad input (nothing written), 1 runtime failure.
+ * The `gradnoise` command line. Exit codes: 0 success, 2 bad input (nothing written), 1 runtime failure. Every error
+ * ends as one line on stderr, never a stack trace (`GRADNOISE_DEBUG=1` adds the stack, for bugs in gradnoise itself).
  */
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { exitCodeFor, GradnoiseError } from '../core/errors.js';
+import { errorLine, exitCodeFor } from '../core/errors.js';
 import { benchCommand } from './commands/bench.js';
 import { envsCommand } from './commands/envs.js';
 import { makeCriticalBatchCommand } from './commands/critical-batch.js';
@@ -31,7 +32,8 @@ export async function main(argv: string[]): Promise<number> {
     .version()
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((message, error) => {
-      if (error) throw error;
+      // yargs' own validation errors (YError, e.g. a flag missing its value) are usage errors like the rest.
+      if (error && error.name !== 'YError') throw error;
       process.stderr.write(`gradnoise: ${message}\nRun 'gradnoise --help' for usage.\n`);
       exitCode = 2;
       throw new CliUsageError(message);
@@ -40,8 +42,8 @@ export async function main(argv: string[]): Promise<number> {
     await parser.parseAsync();
   } catch (error) {
     if (error instanceof CliUsageError) return 2;
-    const message = error instanceof GradnoiseError ? error.message : ((error as Error).stack ?? String(error));
-    process.stderr.write(`gradnoise: ${message}\n`);
+    if (process.env.GRADNOISE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+    process.stderr.write(`gradnoise: ${errorLine(error)}\n`);
     return exitCodeFor(error);
   }
   return exitCode || (typeof process.exitCode === 'number' ? process.exitCode : 0);

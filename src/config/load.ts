@@ -1,25 +1,49 @@
 /**
- * Reading a run config: JSON file → `--set` overrides → schema validation. The first problem becomes a `ConfigError`
- * naming its config path and the value found there; the result is deeply frozen.
+ * Reading a run config: JSON file → `--set` overrides → schema validation → checks across sections. The first problem
+ * becomes a `ConfigError` naming its config path and the value found there; the result is deeply frozen. Every raw
+ * tree passes `checkJsonTree` (no prototype keys, bounded nesting) before it is copied or validated.
  */
 import fs from 'node:fs';
-import { ConfigError } from '../core/errors.js';
-import { setPath, valueAt } from '../core/json-path.js';
+import { ConfigError, formatValue } from '../core/errors.js';
+import { checkJsonTree, setPath, valueAt } from '../core/json-path.js';
 import { configSchema, type RunConfig } from './schema.js';
 
 /** Validate raw JSON; the first problem becomes a ConfigError naming its path and value. */
 export function parseConfig(raw: unknown): RunConfig {
+  checkJsonTree(raw);
   const result = configSchema.safeParse(raw);
-  if (result.success) return deepFreeze(result.data);
+  if (result.success) {
+    checkAcrossSections(result.data);
+    return deepFreeze(result.data);
+  }
   const issue = result.error.issues[0]!;
   const path = issue.path.map(String);
   let message = issue.message;
   let at = path;
   if (issue.code === 'unrecognized_keys') {
     at = [...path, issue.keys[0]!];
-    message = `unknown key '${issue.keys[0]}'`;
+    message = `unknown key ${formatValue(issue.keys[0])}`;
   }
   throw new ConfigError(at.join('.') || '(config)', valueAt(raw, at), message);
+}
+
+/**
+ * What no single section can check: sizes measured against one update's rollout (env.numEnvs × agent.numSteps
+ * samples). Runs train whole updates, so `run.totalSteps` is rounded up to a multiple of the rollout, and must hold one.
+ */
+function checkAcrossSections(config: RunConfig): void {
+  const batch = config.env.numEnvs * config.agent.numSteps;
+  const rollout = `one update's rollout (env.numEnvs × agent.numSteps = ${config.env.numEnvs} × ${config.agent.numSteps} = ${batch} samples)`;
+  if (config.run.totalSteps < batch) {
+    throw new ConfigError('run.totalSteps', config.run.totalSteps, `less than ${rollout}; runs train whole updates`);
+  }
+  if (config.agent.algo === 'ppo' && config.agent.numMinibatches > batch) {
+    throw new ConfigError('agent.numMinibatches', config.agent.numMinibatches, `more minibatches than samples in ${rollout}`);
+  }
+  const { monitor } = config;
+  if (monitor.enabled && monitor.grouping === 'microbatch' && monitor.microBatch * 2 > batch) {
+    throw new ConfigError('monitor.microBatch', monitor.microBatch, `more than half of ${rollout}: B_simple needs at least two micro-batches`);
+  }
 }
 
 /** `--set path=value`: the value is parsed as JSON when it can be (numbers, booleans, arrays), else kept as a string. */
@@ -71,6 +95,7 @@ export function loadConfig(file: string, overrides: ConfigOverrides = {}): RunCo
 }
 
 export function applyOverrides(raw: Record<string, unknown>, overrides: ConfigOverrides): RunConfig {
+  checkJsonTree(raw);
   const copy = structuredClone(raw);
   for (const assignment of overrides.set ?? []) {
     const { path: at, value } = parseAssignment(assignment);

@@ -7,11 +7,14 @@ import { z } from 'zod';
 import { wrapperSchema } from '../core/wrappers.js';
 
 const positiveInt = z.number().int().positive();
+
+/** Deepest `agent.network.hidden` stack accepted. */
+export const MAX_HIDDEN_LAYERS = 64;
 const nonNegative = z.number().min(0);
 
 export const envSection = z.strictObject({
   id: z.string().min(1).describe('registered env id, e.g. CartPole-v1'),
-  module: z.string().optional().describe('path to a user env module (relative to the config file) that exports an env spec'),
+  module: z.string().min(1, 'must name a module file (got an empty path)').optional().describe('path to a user env module (relative to the config file) that exports an env spec'),
   numEnvs: positiveInt.default(1).describe('parallel copies of the env'),
   level: z.number().int().min(0).max(4).default(0).describe('difficulty level 0..4 (0 = standard task)'),
   params: z.record(z.string(), z.union([z.number(), z.boolean()])).default({}).describe('raw env params, applied over the level'),
@@ -20,7 +23,7 @@ export const envSection = z.strictObject({
 });
 
 export const networkSection = z.strictObject({
-  hidden: z.array(positiveInt).default([64, 64]).describe('hidden layer sizes'),
+  hidden: z.array(positiveInt).max(MAX_HIDDEN_LAYERS, `at most ${MAX_HIDDEN_LAYERS} hidden layers: deeper plain MLPs do not train here (a 3,000-layer one has a non-finite gradient at its first update)`).default([64, 64]).describe('hidden layer sizes'),
   activation: z.enum(['tanh', 'relu']).default('tanh').describe('hidden-layer activation'),
   shared: z.boolean().default(false).describe('actor and critic share the hidden trunk'),
   policyGain: z.number().positive().default(0.01).describe('orthogonal init gain of the policy head'),
@@ -31,9 +34,9 @@ export const networkSection = z.strictObject({
 export const optimizerSection = z.strictObject({
   type: z.enum(['sgd', 'momentum', 'adam', 'rmsprop']).default('adam').describe('optimizer (a2c defaults to rmsprop)'),
   momentum: z.number().min(0).max(1).default(0.9).describe('momentum coefficient (momentum)'),
-  beta1: z.number().min(0).max(1).default(0.9).describe('Adam beta1'),
-  beta2: z.number().min(0).max(1).default(0.999).describe('Adam beta2'),
-  decay: z.number().min(0).max(1).default(0.99).describe('RMSProp decay'),
+  beta1: z.number().min(0).lt(1, 'must be < 1: Adam divides by 1 − beta1^t, which is 0 at beta1 = 1').default(0.9).describe('Adam beta1, in [0, 1)'),
+  beta2: z.number().min(0).lt(1, 'must be < 1: Adam divides by 1 − beta2^t, which is 0 at beta2 = 1').default(0.999).describe('Adam beta2, in [0, 1)'),
+  decay: z.number().min(0).lt(1, 'must be < 1: at decay = 1 the squared-gradient average never leaves 0').default(0.99).describe('RMSProp decay, in [0, 1)'),
   eps: z.number().positive().default(1e-5).describe('Adam/RMSProp epsilon'),
 });
 
@@ -102,11 +105,15 @@ export const monitorSection = z.strictObject({
 });
 
 export const runSection = z.strictObject({
-  totalSteps: positiveInt.default(100000).describe('env steps to train for'),
+  totalSteps: positiveInt.default(100000).describe('env steps to train for, rounded up to whole updates (env.numEnvs × agent.numSteps each); at least one update'),
   seed: z.number().int().min(0).default(1).describe('root seed: fixes env, init, sampling and minibatch order'),
   logEvery: positiveInt.default(1).describe('write a metrics row every N updates'),
   backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto').describe('tfjs backend; auto = tensorflow (GPU) if installed, else wasm, else cpu'),
-  name: z.string().optional().describe('run folder name (default env__algo__seed__time)'),
+  name: z
+    .string()
+    .regex(/^(?!\.\.?$)[^/\\\0]+$/, "must be a plain folder name inside results/ (no '/', '\\', '.' or '..')")
+    .optional()
+    .describe('run folder name inside results/ (default env__algo__seed__time)'),
 });
 
 export const configSchema = z.strictObject({

@@ -2,9 +2,11 @@
  * The easy path for user-written envs: write one episode's logic as a plain class, and `defineSimpleEnv` vectorizes it
  * (one instance per copy, stepped in a loop) behind the same `ArrayEnv` interface the built-ins use.
  * Slower than a hand-written struct-of-arrays env, but nothing else to learn. See `envs/examples/`.
+ * The adapter sees the user's raw return values, so it is where a string or NaN reward or observation is caught with
+ * the value as returned (before a typed array turns it into NaN).
  */
 import type { EnvSpec, ParamSpec } from './env-spec.js';
-import { InvalidValueError } from './errors.js';
+import { EnvFaultError } from './errors.js';
 import type { Rng } from './rng.js';
 import type { Box, Space } from './spaces.js';
 import { ArrayEnv, type EnvParams } from './vector-env.js';
@@ -38,6 +40,8 @@ export interface SimpleEnvDefinition<P extends EnvParams> {
 class SimpleVectorEnv<P extends EnvParams> extends ArrayEnv<P> {
   private readonly copies: SimpleEnv[];
   private readonly action: Float32Array;
+  /** Vector steps since reset, for fault messages. */
+  private steps = 0;
 
   constructor(definition: SimpleEnvDefinition<P>, numEnvs: number, params: Readonly<P>, maxEpisodeSteps: number) {
     super({
@@ -53,10 +57,18 @@ class SimpleVectorEnv<P extends EnvParams> extends ArrayEnv<P> {
   }
 
   private write(i: number, obs: ArrayLike<number>): void {
-    if (obs.length !== this.obsSize) {
-      throw new InvalidValueError(`${this.id}.observation`, obs.length, `expected ${this.obsSize} values`);
+    if (obs?.length !== this.obsSize) {
+      throw new EnvFaultError(this.id, this.steps, i, `observation has ${obs?.length} values, expected ${this.obsSize}`);
+    }
+    for (let k = 0; k < obs.length; k++) {
+      if (!Number.isFinite(obs[k])) throw new EnvFaultError(this.id, this.steps, i, `observation[${k}] is not a finite number`, obs[k]);
     }
     this.obs.set(obs, i * this.obsSize);
+  }
+
+  override reset(seed?: number): Float32Array {
+    this.steps = 0;
+    return super.reset(seed);
   }
 
   protected resetEnv(i: number): void {
@@ -64,6 +76,7 @@ class SimpleVectorEnv<P extends EnvParams> extends ArrayEnv<P> {
   }
 
   protected stepEnvs(actions: ArrayLike<number>): void {
+    this.steps++;
     const discrete = this.actionSpace.type === 'Discrete';
     for (let i = 0; i < this.numEnvs; i++) {
       let action: number | Float32Array;
@@ -73,6 +86,7 @@ class SimpleVectorEnv<P extends EnvParams> extends ArrayEnv<P> {
         action = this.action;
       }
       const out = this.copies[i]!.step(action, this.rng);
+      if (!Number.isFinite(out.reward)) throw new EnvFaultError(this.id, this.steps, i, 'reward is not a finite number', out.reward);
       this.write(i, out.obs);
       this.rewards[i] = out.reward;
       this.terminated[i] = out.terminated ? 1 : 0;

@@ -5,8 +5,12 @@
  * - `obsNoise` adds N(0, std²) to observations (partial observability);
  * - `stickyActions` repeats the previous action with probability `prob` (Machado et al. 2018).
  * Episode statistics stay those of the underlying task (clean rewards), so learning curves remain comparable.
+ *
+ * `checkEnvOutputs` is not a config wrapper: the registry puts it around every env that is not built in, to turn a
+ * user env's bad output or throw into an `EnvFaultError` at the step where it happened.
  */
 import { z } from 'zod';
+import { EnvFaultError, errorLine, GradnoiseError } from './errors.js';
 import { Rng } from './rng.js';
 import type { EpisodeRecord, StepResult, VectorEnv } from './vector-env.js';
 
@@ -144,6 +148,57 @@ class StickyActions extends VecEnvWrapper {
     }
     return result;
   }
+}
+
+/**
+ * The boundary to user code: every observation and reward must be a finite number, and a throw inside the env's
+ * `reset`/`step` becomes an EnvFaultError naming the env and the step (our own typed errors pass through). Costs one
+ * pass over the step's outputs; built-in envs are trusted and run without it.
+ */
+class CheckedEnv extends VecEnvWrapper {
+  private steps = 0;
+  constructor(inner: VectorEnv) {
+    super(inner, 'checked');
+  }
+  override reset(seed?: number): Float32Array {
+    this.steps = 0;
+    const obs = this.guard(() => super.reset(seed), 'reset()');
+    this.checkObs(obs, 0, this.numEnvs);
+    return obs;
+  }
+  override step(actions: ArrayLike<number>): StepResult {
+    this.steps++;
+    const result = this.guard(() => this.inner.step(actions), 'step()');
+    const { rewards, terminated, truncated } = result;
+    for (let i = 0; i < rewards.length; i++) {
+      if (!Number.isFinite(rewards[i]!)) throw new EnvFaultError(this.id, this.steps, i, 'reward is not a finite number', rewards[i]);
+    }
+    this.checkObs(result.obs, 0, this.numEnvs);
+    for (let i = 0; i < this.numEnvs; i++) {
+      if (terminated[i] || truncated[i]) this.checkObs(result.finalObs, i, i + 1, 'final ');
+    }
+    return result;
+  }
+  private checkObs(obs: Float32Array, from: number, to: number, label = ''): void {
+    const size = this.obsSize;
+    for (let k = from * size; k < to * size; k++) {
+      if (!Number.isFinite(obs[k]!)) {
+        throw new EnvFaultError(this.id, this.steps, Math.floor(k / size), `${label}observation[${k % size}] is not a finite number`, obs[k]);
+      }
+    }
+  }
+  private guard<T>(call: () => T, what: string): T {
+    try {
+      return call();
+    } catch (error) {
+      if (error instanceof GradnoiseError) throw error;
+      throw new EnvFaultError(this.id, this.steps, null, `${what} threw ${errorLine(error)}`);
+    }
+  }
+}
+
+export function checkEnvOutputs(env: VectorEnv): VectorEnv {
+  return new CheckedEnv(env);
 }
 
 /** Wrap `env` with each wrapper in order (the first listed is innermost). */

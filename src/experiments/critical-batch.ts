@@ -229,6 +229,12 @@ export interface CriticalBatchResult {
   readonly runsLeftOut: readonly { id: string; status: string }[];
 }
 
+/** critical-batch.json: the rules in words, the definition and the result (written with non-finite numbers as null). */
+export interface CriticalBatchFile extends CriticalBatchResult {
+  readonly rules: Readonly<Record<string, string>>;
+  readonly definition: Pick<CriticalBatchDefinition, 'batchSizes' | 'seeds' | 'scale' | 'lr'>;
+}
+
 export const CRITICAL_BATCH_COLUMNS = [
   'target',
   'target_spec',
@@ -396,5 +402,5 @@ function writeCriticalBatchFiles(dir: string, result: CriticalBatchResult, defin
     },
     definition: { batchSizes: definition.batchSizes, seeds: definition.seeds, scale: definition.scale, lr: definition.lr },
     ...result,
-  });
+  } satisfies CriticalBatchFile);
 }

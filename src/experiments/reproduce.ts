@@ -25,6 +25,9 @@ import { checkOutDir, readManifest, readRunSummary, runDirOf, SWEEP_MANIFEST } f
 import type { SweepPlan } from './sweep/plan.js';
 import type { RunOne } from './sweep/pool.js';
 import { runSweep, type SweepResult } from './sweep/run.js';
+import { figureJson, toJsonNumber, type FigureJson } from '../analysis/findings.js';
+import { formatCriticalPartFindings, formatSweepPartFindings } from '../analysis/findings-format.js';
+import type { CriticalPartFindings, SweepPartFindings } from '../analysis/findings-parts.js';
 
 export const REPRODUCE_MANIFEST = 'reproduce.json';
 
@@ -434,34 +437,18 @@ function backendsOf(plan: SweepPlan, dir: string): string[] {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Findings (a compact copy of each part's own aggregate files)
+// Findings (a compact copy of each part's own aggregate files; the records and their text live in
+// analysis/findings-parts.ts and analysis/findings-format.ts, which the report uses too)
 
-interface Figure {
-  value: number | null;
-  lo: number | null;
-  hi: number | null;
-}
-
-export interface LevelFinding {
-  group: string;
-  level: number | null;
-  runs: number;
-  completed: number;
-  returnFinal: number | null;
-  returnBest: number | null;
-  matchedTarget: number | null;
-  matchedReached: number | null;
-  bSimpleMean: Figure;
-  bSimpleMatched: Figure;
-  growth: Figure;
-}
+export type { LevelFinding } from '../analysis/findings-parts.js';
 
 /** Per group (level) of a sweep, from its sweep-summary.json: policy-gradient B_simple figures and returns. */
-export function sweepFindings(dir: string, component: NoiseComponent = 'policy'): { component: NoiseComponent; groups: LevelFinding[] } {
+export function sweepFindings(dir: string, component: NoiseComponent = 'policy'): SweepPartFindings {
   const file = path.join(dir, 'sweep-summary.json');
+  // sweep-summary.json's groups are sweep-groups.csv's rows (sweep-results.ts groupCsvColumns), non-finite as null.
   const summary = fs.existsSync(file) ? readJson<{ groups?: Record<string, unknown>[] }>(file) : {};
   const num = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-  const figure = (g: Record<string, unknown>, name: string): Figure => ({
+  const figure = (g: Record<string, unknown>, name: string): FigureJson => ({
     value: num(g[`${name}_${component}`]),
     lo: num(g[`${name}_${component}_lo`]),
     hi: num(g[`${name}_${component}_hi`]),
@@ -482,47 +469,25 @@ export function sweepFindings(dir: string, component: NoiseComponent = 'policy')
   return { component, groups };
 }
 
-export function criticalFindings(result: CriticalBatchResult): unknown {
-  const num = (v: number) => (Number.isFinite(v) ? v : v === Infinity ? 'inf' : null);
+export function criticalFindings(result: CriticalBatchResult): CriticalPartFindings {
   return {
     component: result.component,
     returnRange: result.returnRange,
     targets: result.targets.map((t) => ({
       target: t.spec.label,
-      return: num(t.target),
+      return: toJsonNumber(t.target),
       regime: t.regime,
       batchSizesReached: t.points.length,
-      bCrit: { value: num(t.bCrit.estimate), lo: num(t.bCrit.lo), hi: num(t.bCrit.hi) },
-      bSimple: { value: num(t.bSimple.estimate), lo: num(t.bSimple.lo), hi: num(t.bSimple.hi) },
+      bCrit: figureJson(t.bCrit),
+      bSimple: figureJson(t.bSimple),
     })),
     runsLeftOut: result.runsLeftOut.length,
   };
 }
 
+/** `findings` is what sweepFindings or criticalFindings gave for this part. */
 function formatPartFindings(part: ReproducePart, findings: unknown): string {
-  const lines: string[] = [];
-  if (part.kind === 'sweep') {
-    const f = findings as ReturnType<typeof sweepFindings>;
-    lines.push(`  ${part.name} (${f.component} B_simple, env steps): level | return final | B avg | B at matched progress | growth last/first quarter`);
-    for (const g of f.groups) {
-      lines.push(`    ${g.group.padEnd(10)} | ${fmt(g.returnFinal).padStart(8)} | ${fmtFig(g.bSimpleMean)} | ${fmtFig(g.bSimpleMatched)} | ${fmtFig(g.growth, '×')}`);
-    }
-  } else {
-    const f = findings as ReturnType<typeof criticalFindings> & { targets: { target: string; bCrit: Figure; bSimple: Figure; regime: string }[] };
-    for (const t of f.targets) lines.push(`  ${part.name} target ${t.target}: B_crit ${fmtFig(t.bCrit)}, B_simple ${fmtFig(t.bSimple)} (${t.regime})`);
-  }
-  return `${lines.join('\n')}\n`;
-}
-
-function fmt(x: number | null | string): string {
-  if (typeof x === 'string') return x;
-  if (x === null) return '–';
-  return Math.abs(x) >= 100 ? x.toFixed(0) : x.toPrecision(3);
-}
-
-function fmtFig(f: Figure, unit = ''): string {
-  if (f.value === null) return f.lo !== null ? `not resolved (≥ ${fmt(f.lo)}${unit})` : 'not resolved';
-  return `${fmt(f.value)}${unit} [${fmt(f.lo)}, ${fmt(f.hi)}]`;
+  return part.kind === 'sweep' ? formatSweepPartFindings(part.name, findings as SweepPartFindings) : formatCriticalPartFindings(part.name, findings as CriticalPartFindings);
 }
 
 function formatSteps(steps: number): string {

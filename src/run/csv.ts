@@ -1,9 +1,11 @@
 /**
  * gradnoise's CSV files, written and read in one place (as bsuite keeps its csv logger and loader side by side):
  * logs appended row by row, so a killed run keeps every complete row; aggregates replaced atomically; a reader that
- * ignores a torn last line.
+ * ignores a torn last line. A write the OS refuses (full disk, read-only folder) becomes a one-line FileSystemError
+ * and leaves no partial row and no temp file behind.
  */
 import fs from 'node:fs';
+import { onFile } from '../core/errors.js';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 
@@ -37,31 +39,62 @@ export function cellNumber(value: string | undefined): number {
   return Number(text);
 }
 
-/** Appends rows with a fixed column order; the header goes out with the first row. */
+/**
+ * Appends rows with a fixed column order; the header goes out with the first row. A failed append (a full disk
+ * writes part of it) is cut back off, so the file always ends with a complete row.
+ */
 export class CsvLog {
-  private headerWritten: boolean;
+  /** Bytes of complete rows in the file. */
+  private size: number;
   constructor(
     readonly file: string,
     readonly columns: readonly string[],
   ) {
-    this.headerWritten = fs.existsSync(file) && fs.statSync(file).size > 0;
+    this.size = onFile(file, () => (fs.existsSync(file) ? fs.statSync(file).size : 0));
   }
 
   append(rows: readonly Record<string, CsvValue>[]): void {
     if (rows.length === 0) return;
+    const header = this.size === 0;
     const records = rows.map((row) => this.columns.map((c) => formatCell(row[c])));
-    const text = stringify(records, { header: !this.headerWritten, columns: this.headerWritten ? undefined : [...this.columns] });
-    fs.appendFileSync(this.file, text);
-    this.headerWritten = true;
+    const text = stringify(records, { header, columns: header ? [...this.columns] : undefined });
+    try {
+      onFile(this.file, () => fs.appendFileSync(this.file, text));
+    } catch (error) {
+      attempt(() => fs.truncateSync(this.file, this.size));
+      throw error;
+    }
+    this.size += Buffer.byteLength(text);
   }
 }
 
-/** Write a whole table at once (temp file + rename); NaN cells are left empty. */
+/** `operation`, ignoring any error: for clean-up after a failure that is already being reported. */
+export function attempt(operation: () => void): void {
+  try {
+    operation();
+  } catch {
+    // the original failure is the one to report
+  }
+}
+
+/** Replace `file` with `text` atomically (temp file + rename); a failure leaves the old file and no temp file. */
+export function writeFileAtomic(file: string, text: string): void {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    onFile(file, () => {
+      fs.writeFileSync(tmp, text);
+      fs.renameSync(tmp, file);
+    });
+  } catch (error) {
+    attempt(() => fs.rmSync(tmp, { force: true }));
+    throw error;
+  }
+}
+
+/** Write a whole table at once (atomically); NaN cells are left empty. */
 export function writeCsvAtomic(file: string, columns: readonly string[], rows: readonly Record<string, CsvValue>[]): void {
   const records = rows.map((row) => columns.map((c) => formatCell(row[c], '')));
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, stringify(records, { header: true, columns: [...columns] }));
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, stringify(records, { header: true, columns: [...columns] }));
 }
 
 /**

@@ -1,22 +1,26 @@
 /**
  * The environment registry: built-ins plus anything registered at run time or loaded from a module path.
  * `makeEnv` resolves defaults ← level ← explicit params, validates them, builds the vector env and applies wrappers.
+ * Envs that are not built in run behind `checkEnvOutputs`, so a fault in user code (a NaN reward, a throw in `step`)
+ * is reported as that env's fault, with the step and the value, instead of surfacing later as a divergence.
  */
+import { register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { builtinEnvs } from '../../envs/index.js';
 import { NUM_LEVELS, type EnvSpec } from '../core/env-spec.js';
-import { ConfigError, InvalidValueError, UnknownIdError } from '../core/errors.js';
+import { ConfigError, errorLine, InvalidValueError, UnknownIdError } from '../core/errors.js';
 import type { EnvParams, ParamValue, VectorEnv } from '../core/vector-env.js';
-import { applyWrappers, type WrapperConfig } from '../core/wrappers.js';
+import { applyWrappers, checkEnvOutputs, type WrapperConfig } from '../core/wrappers.js';
 
 const registry = new Map<string, EnvSpec<EnvParams>>();
+const builtinSpecs: ReadonlySet<EnvSpec<EnvParams>> = new Set(builtinEnvs);
 let builtinsLoaded = false;
 
 function ensureBuiltins(): void {
   if (builtinsLoaded) return;
   builtinsLoaded = true;
-  for (const spec of builtinEnvs) registerEnv(spec as unknown as EnvSpec<EnvParams>);
+  for (const spec of builtinEnvs) registerEnv(spec);
 }
 
 const ID_PATTERN = /^[A-Za-z][A-Za-z0-9_.\-/]*-v\d+$/;
@@ -46,14 +50,50 @@ export function getEnvSpec(id: string, path = 'env.id'): EnvSpec<EnvParams> {
   return spec;
 }
 
+/** Query mark on a module URL that makes `ESM_HOOK` load it (and the .ts files it imports) as an ES module. */
+const ESM_MARK = 'gradnoise-esm';
+
+/**
+ * A Node resolve hook (it runs after tsx's). tsx follows Node's rule that a `.ts` file is CommonJS unless its nearest
+ * package.json says `"type": "module"`, so a user's env written with `import`/`export` in a plain folder would be
+ * compiled to CommonJS, whose `require` of our ES modules fails ("Cannot require() ES Module ... in a cycle") or, where
+ * it works, loads second copies of our classes. The hook loads a marked file, and the `.ts` files it imports by
+ * relative path that tsx would treat as CommonJS (marked in turn), as ES modules: one module graph, one copy of
+ * gradnoise.
+ */
+const ESM_HOOK = `
+const MARK = ${JSON.stringify(ESM_MARK)};
+const marked = (url) => url?.startsWith('file:') && new URL(url).searchParams.has(MARK);
+const typescript = (url) => url.startsWith('file:') && /\\.tsx?$/.test(new URL(url).pathname);
+export async function resolve(specifier, context, next) {
+  const result = await next(specifier, context);
+  if (marked(result.url) && typescript(result.url)) return { ...result, format: 'module' };
+  // Only what tsx would load as CommonJS: our own ES modules (imported by relative path from inside the repo) stay as
+  // they are, or they would load twice.
+  if (result.format === 'commonjs' && marked(context.parentURL) && /^\\.\\.?\\//.test(specifier)) {
+    const url = new URL(specifier, context.parentURL);
+    url.search = '?' + MARK;
+    const again = await next(url.href, context).catch(() => null);
+    if (again && typescript(again.url)) return { ...again, format: 'module' };
+  }
+  return result;
+}`;
+let esmHookRegistered = false;
+
 /** Import a user module (path relative to `baseDir`) and register the env spec it exports as default or `env`. */
 export async function loadEnvModule(modulePath: string, baseDir = process.cwd()): Promise<EnvSpec<EnvParams>> {
   const absolute = path.resolve(baseDir, modulePath);
+  const url = pathToFileURL(absolute);
+  if (/\.tsx?$/.test(absolute)) {
+    if (!esmHookRegistered) register(`data:text/javascript,${encodeURIComponent(ESM_HOOK)}`);
+    esmHookRegistered = true;
+    url.searchParams.set(ESM_MARK, '');
+  }
   let loaded: Record<string, unknown>;
   try {
-    loaded = (await import(pathToFileURL(absolute).href)) as Record<string, unknown>;
+    loaded = (await import(url.href)) as Record<string, unknown>;
   } catch (error) {
-    throw new ConfigError('env.module', modulePath, `cannot load module: ${(error as Error).message}`);
+    throw new ConfigError('env.module', modulePath, `cannot load module: ${errorLine(error)}`);
   }
   const spec = (loaded.default ?? loaded.env) as EnvSpec<EnvParams> | undefined;
   if (!spec || typeof spec.create !== 'function' || typeof spec.id !== 'string') {
@@ -78,7 +118,7 @@ export function resolveEnvParams(
   for (const name of names) resolved[name] = spec.params[name]!.default;
   Object.assign(resolved, spec.levels[level]);
   for (const [name, value] of Object.entries(overrides)) {
-    if (!(name in spec.params)) {
+    if (!Object.hasOwn(spec.params, name)) {
       throw new UnknownIdError(`param of ${spec.id}`, `${pathPrefix}.params.${name}`, name, names);
     }
     resolved[name] = value as ParamValue;
@@ -123,7 +163,7 @@ export function makeEnv(id: string, options: MakeEnvOptions = {}): VectorEnv {
   const limit = options.maxEpisodeSteps ?? spec.maxEpisodeSteps(params);
   if (!(limit >= 1)) throw new InvalidValueError('env.maxEpisodeSteps', limit, 'expected a positive number (Infinity allowed)');
   const env = spec.create(numEnvs, params, limit);
-  return applyWrappers(env, options.wrappers ?? []);
+  return applyWrappers(builtinSpecs.has(spec) ? env : checkEnvOutputs(env), options.wrappers ?? []);
 }
 
 /** The spec's five levels with the full param set each one resolves to. */

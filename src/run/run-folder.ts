@@ -2,14 +2,14 @@
  * A run's folder, written and read in one place: `config.json` (the resolved config plus `meta`), `metrics.csv` and
  * `noise.csv` (appended row by row, so a killed run keeps everything up to its last update) and `summary.json`. JSON
  * files are written atomically (temp file + rename), so no reader ever sees half a file. Readers use the writers'
- * types.
+ * types. OS errors (full disk, `--out` under a file, a read-only folder) become one-line `FileSystemError`s.
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { RunConfig } from '../config/schema.js';
-import { InvalidValueError } from '../core/errors.js';
+import { InvalidValueError, onFile } from '../core/errors.js';
 import type { NoiseSummary } from '../monitor/monitor.js';
-import { readCsvIfExists, type CsvTable } from './csv.js';
+import { attempt, readCsvIfExists, writeFileAtomic, type CsvTable } from './csv.js';
 
 export type RunStatus = 'completed' | 'interrupted' | 'diverged' | 'failed';
 
@@ -53,10 +53,52 @@ export const RUN_FILES = {
   summary: 'summary.json',
 } as const;
 
+function jsonText(value: unknown, indent = 2): string {
+  return `${JSON.stringify(value, jsonReplacer, indent)}\n`;
+}
+
 export function writeJsonAtomic(file: string, value: unknown): void {
-  const tmp = `${file}.tmp-${process.pid}`;
-  fs.writeFileSync(tmp, `${JSON.stringify(value, jsonReplacer, 2)}\n`);
-  fs.renameSync(tmp, file);
+  writeFileAtomic(file, jsonText(value));
+}
+
+/** Space set aside for summary.json: a summary takes 5–15 KB (noise figures per component and window). */
+const SUMMARY_RESERVE_BYTES = 32 * 1024;
+
+/**
+ * A JSON file whose disk space is taken when the run starts, so that a run that fills the disk can still write how
+ * it ended. The space is the temp file of an atomic write: `write` fills it in place (no new blocks on a full disk),
+ * cuts it to length and renames it over `file`. A process killed before `write` leaves the temp file behind.
+ */
+export class ReservedJsonFile {
+  private readonly tmp: string;
+  constructor(
+    readonly file: string,
+    private readonly bytes = SUMMARY_RESERVE_BYTES,
+  ) {
+    this.tmp = `${file}.tmp-${process.pid}`;
+    onFile(this.tmp, () => fs.writeFileSync(this.tmp, Buffer.alloc(bytes, 0x20)));
+  }
+
+  write(value: unknown): void {
+    let text = jsonText(value);
+    // Indentation is a luxury: drop it rather than need space beyond the reserve.
+    if (Buffer.byteLength(text) > this.bytes) text = jsonText(value, 0);
+    try {
+      onFile(this.file, () => {
+        const fd = fs.openSync(this.tmp, 'r+');
+        try {
+          fs.writeSync(fd, text, 0);
+          fs.ftruncateSync(fd, Buffer.byteLength(text));
+        } finally {
+          fs.closeSync(fd);
+        }
+        fs.renameSync(this.tmp, this.file);
+      });
+    } catch (error) {
+      attempt(() => fs.rmSync(this.tmp, { force: true }));
+      throw error;
+    }
+  }
 }
 
 function jsonReplacer(_key: string, value: unknown): unknown {
@@ -66,11 +108,20 @@ function jsonReplacer(_key: string, value: unknown): unknown {
 
 /** Create an empty run folder; refuse one that already holds files (never overwrite results). */
 export function createRunFolder(dir: string, argPath = '--out'): void {
-  if (fs.existsSync(dir)) {
-    if (!fs.statSync(dir).isDirectory()) throw new InvalidValueError(argPath, dir, 'exists and is not a folder');
-    if (fs.readdirSync(dir).length > 0) throw new InvalidValueError(argPath, dir, 'folder already holds files; choose a new one');
-  }
-  fs.mkdirSync(dir, { recursive: true });
+  onFile(dir, () => {
+    if (fs.existsSync(dir)) {
+      if (!fs.statSync(dir).isDirectory()) throw new InvalidValueError(argPath, dir, 'exists and is not a folder');
+      if (fs.readdirSync(dir).length > 0) throw new InvalidValueError(argPath, dir, 'folder already holds files; choose a new one');
+    }
+    makeFolders(dir);
+  });
+}
+
+/** `mkdir -p` one level at a time: Node's recursive mkdir says ENOENT where the OS said EROFS or EACCES. */
+function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  for (let at = path.resolve(dir); !fs.existsSync(at) && at !== path.dirname(at); at = path.dirname(at)) missing.push(at);
+  for (const folder of missing.reverse()) fs.mkdirSync(folder);
 }
 
 /** `env__algo__seed__time`, CleanRL-style, with a filesystem-safe timestamp. */

@@ -10,7 +10,7 @@ import { createAgent } from '../../agents/index.js';
 import type { UpdateStats } from '../../agents/agent.js';
 import { selectBackend, type BackendInfo } from './backend.js';
 import type { RunConfig } from '../config/schema.js';
-import { DivergedError, GradnoiseError } from '../core/errors.js';
+import { DivergedError, errorLine, GradnoiseError } from '../core/errors.js';
 import { NOISE_COLUMNS, NoiseMonitor, type NoiseRow } from '../monitor/monitor.js';
 import { NOISE_COMPONENTS, type NoiseComponent } from '../core/components.js';
 import { Progress, type ProgressMode } from './progress.js';
@@ -19,7 +19,8 @@ import { Rng } from '../core/rng.js';
 import { mean, std } from '../core/stats.js';
 import { packageVersion } from '../core/package-root.js';
 import { CsvLog } from './csv.js';
-import { createRunFolder, writeJsonAtomic, RUN_FILES, type RunMeta, type RunStatus, type RunSummary } from './run-folder.js';
+import { checkRunFits, envDims } from './memory.js';
+import { createRunFolder, ReservedJsonFile, writeJsonAtomic, RUN_FILES, type RunMeta, type RunStatus, type RunSummary } from './run-folder.js';
 import type { VectorEnv } from '../core/vector-env.js';
 
 /** Episodes in the rolling window behind `return_mean` / `length_mean`. */
@@ -51,7 +52,10 @@ export interface PreparedRun {
   env: VectorEnv;
 }
 
-/** Resolve and check everything that can be wrong with the input, writing nothing. */
+/**
+ * Resolve and check everything that can be wrong with the input, writing nothing: the env (through a one-copy
+ * instance, whose sizes also feed the memory estimate) and whether the run fits in memory.
+ */
 export async function prepareRun(config: RunConfig, configDir = process.cwd()): Promise<PreparedRun> {
   if (config.env.module) await loadEnvModule(config.env.module, configDir);
   const envOptions = {
@@ -61,7 +65,9 @@ export async function prepareRun(config: RunConfig, configDir = process.cwd()): 
     wrappers: config.env.wrappers,
     ...(config.env.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: config.env.maxEpisodeSteps } : {}),
   };
-  const env = makeEnv(config.env.id, envOptions);
+  const probe = makeEnv(config.env.id, { ...envOptions, numEnvs: 1 });
+  checkRunFits(config, envDims(probe));
+  const env = config.env.numEnvs === 1 ? probe : makeEnv(config.env.id, envOptions);
   return { config, env };
 }
 
@@ -98,17 +104,10 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
     startedAt: startedAt.toISOString(),
   };
   writeJsonAtomic(path.join(dir, RUN_FILES.config), { ...config, meta });
+  // Taken now, so that a run that fills the disk can still write its summary.
+  const summaryFile = new ReservedJsonFile(path.join(dir, RUN_FILES.summary));
   const progress = new Progress(options.progress ?? 'quiet', `${config.env.id} ${config.agent.algo}`);
   progress.message(`gradnoise: backend ${backend.name}${backend.gpu ? ' (GPU)' : ''}, run folder ${dir}`);
-
-  // Seeding happens here and only here: one root seed, split by component.
-  const root = new Rng(config.run.seed);
-  env.reset(root.split('env').uint32());
-  const agent = createAgent(config.agent, env, root.split('agent'));
-  const monitor = config.monitor.enabled ? new NoiseMonitor(config.monitor, { rng: root.split('monitor'), onWarning: (message) => progress.message(`gradnoise: monitor: ${message}`) }) : null;
-
-  const metrics = new CsvLog(path.join(dir, RUN_FILES.metrics), metricsColumns(monitor !== null));
-  const noiseLog = monitor ? new CsvLog(path.join(dir, RUN_FILES.noise), NOISE_COLUMNS) : null;
 
   let stop: RunStatus | null = null;
   const requestStop = () => {
@@ -130,8 +129,20 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
   let errorMessage: string | undefined;
   const latestB: Partial<Record<NoiseComponent, number>> = {};
   const t0 = performance.now();
+  let agent: ReturnType<typeof createAgent> | null = null;
+  let monitor: NoiseMonitor | null = null;
 
+  // From here on every outcome, a fault in a user env included, ends in summary.json.
   try {
+    // Seeding happens here and only here: one root seed, split by component.
+    const root = new Rng(config.run.seed);
+    env.reset(root.split('env').uint32());
+    agent = createAgent(config.agent, env, root.split('agent'));
+    monitor = config.monitor.enabled ? new NoiseMonitor(config.monitor, { rng: root.split('monitor'), onWarning: (message) => progress.message(`gradnoise: monitor: ${message}`) }) : null;
+
+    const metrics = new CsvLog(path.join(dir, RUN_FILES.metrics), metricsColumns(monitor !== null));
+    const noiseLog = monitor ? new CsvLog(path.join(dir, RUN_FILES.noise), NOISE_COLUMNS) : null;
+
     while (envSteps < config.run.totalSteps && stop === null) {
       const batch = agent.collect();
       envSteps += agent.stepsPerUpdate;
@@ -195,15 +206,16 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
   } catch (error) {
     if (error instanceof DivergedError) status = 'diverged';
     else status = 'failed';
-    errorMessage = (error as Error).message;
-    if (!(error instanceof GradnoiseError) && status === 'failed') errorMessage = (error as Error).stack ?? errorMessage;
+    // One line, no stack (GRADNOISE_DEBUG=1 prints it, for bugs in gradnoise itself).
+    errorMessage = errorLine(error);
+    if (process.env.GRADNOISE_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
   } finally {
     options.signal?.removeEventListener('abort', requestStop);
     if (options.handleSignals) {
       process.off('SIGINT', requestStop);
       process.off('SIGTERM', requestStop);
     }
-    agent.dispose();
+    agent?.dispose();
   }
 
   const summary: RunSummary = {
@@ -222,7 +234,11 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
     returnBest: Number.isFinite(bestReturnMean) ? bestReturnMean : null,
     ...(monitor ? { noise: monitor.summary() } : {}),
   };
-  writeJsonAtomic(path.join(dir, RUN_FILES.summary), summary);
+  try {
+    summaryFile.write(summary);
+  } catch (error) {
+    throw new GradnoiseError('filesystem', `${errorLine(error)}; the run ended ${status}${errorMessage ? `: ${errorMessage}` : ''}`);
+  }
   progress.done();
   progress.message(`gradnoise: ${status} after ${envSteps} env steps; mean return ${summary.returnMean?.toFixed(1) ?? '-'}`);
   return summary;

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { policyTerms } from '../../agents/distributions.js';
 import { createA2cAgent, createAgent, createPpoAgent, createReinforceAgent } from '../../agents/index.js';
-import { policyTerms, toTensors } from '../../agents/shared.js';
+import { toTensors } from '../../agents/samples.js';
 import { agentSection, type A2cConfig, type PpoConfig, type ReinforceConfig } from '../../src/config/schema.js';
 import { DivergedError } from '../../src/core/errors.js';
 import { makeEnv } from '../../src/run/registry.js';

@@ -5,10 +5,12 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
+import { normalizeAdvantages } from '../../agents/advantages.js';
 import { a2cLoss, createA2cAgent, createPpoAgent, createReinforceAgent, reinforceLoss } from '../../agents/index.js';
-import type { AgentNoiseProbe, ProbeComponent } from '../../agents/noise-probe.js';
+import { policyGradientParts } from '../../agents/losses.js';
 import type { ActorCritic } from '../../agents/networks.js';
-import { normalizeAdvantages, policyGradientParts, toTensors, type SampleArrays } from '../../agents/shared.js';
+import type { AgentNoiseProbe, ProbeComponent } from '../../agents/noise-probe.js';
+import { toTensors, type SampleArrays } from '../../agents/samples.js';
 import { agentSection, type A2cConfig, type PpoConfig, type ReinforceConfig } from '../../src/config/schema.js';
 import { makeEnv } from '../../src/run/registry.js';
 import { Rng } from '../../src/core/rng.js';

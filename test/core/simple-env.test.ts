@@ -1,9 +1,11 @@
+/** The simple single-env API: the RandomWalk-v0 example through the registry, and faults of user envs. */
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { builtinEnvs } from '../../envs/index.js';
-import { InvalidValueError } from '../../src/core/errors.js';
+import { EnvFaultError, InvalidValueError } from '../../src/core/errors.js';
+import { fixtureEnv } from '../helpers/fixture-envs.js';
 import { describeLevels, envIds, loadEnvModule, makeEnv } from '../../src/run/registry.js';
 import type { VectorEnv } from '../../src/core/vector-env.js';
 
@@ -101,5 +103,30 @@ describe('simple single-env API: the RandomWalk-v0 example module', () => {
     await loadEnvModule(EXAMPLE, repoRoot);
     assert.throws(() => makeEnv('RandomWalk-v0', { params: { length: 2 } }), InvalidValueError);
     assert.throws(() => makeEnv('RandomWalk-v0', { params: { slip: 1.5 } }), InvalidValueError);
+  });
+});
+
+/** A simple env whose copies return `bad` (as reward or as an observation value) from step `at` on. */
+function badSimpleEnv(where: 'reward' | 'obs' | 'obsLength', bad: unknown, at = 3) {
+  return fixtureEnv('BadSimple-v0', 2, (t) => {
+    const late = t >= at;
+    const obs = late && where === 'obs' ? [0, bad] : late && where === 'obsLength' ? [0] : [0, 0];
+    return { obs: obs as number[], reward: (late && where === 'reward' ? bad : 1) as number, terminated: false };
+  });
+}
+
+describe('simple single-env API: faults of the user env', () => {
+  const run = (spec: ReturnType<typeof badSimpleEnv>) => () => {
+    const env = spec.create(2, {}, 100);
+    env.reset(1);
+    for (let s = 0; s < 5; s++) env.step([0, 0]);
+  };
+
+  it('names a non-number or non-finite reward or observation as returned, with the step and copy', () => {
+    assert.throws(run(badSimpleEnv('reward', 'x')), (e: unknown) => e instanceof EnvFaultError && e.message === "BadSimple-v0: step 3, copy 0: reward is not a finite number (got 'x')");
+    assert.throws(run(badSimpleEnv('reward', Infinity)), /step 3, copy 0: reward is not a finite number \(got Infinity\)/);
+    assert.throws(run(badSimpleEnv('obs', NaN, 4)), /BadSimple-v0: step 4, copy 0: observation\[1\] is not a finite number \(got NaN\)/);
+    assert.throws(run(badSimpleEnv('obs', '0.5')), /observation\[1\] is not a finite number \(got '0\.5'\)/);
+    assert.throws(run(badSimpleEnv('obsLength', null)), (e: unknown) => e instanceof EnvFaultError && /step 3, copy 0: observation has 1 values, expected 2/.test(e.message));
   });
 });

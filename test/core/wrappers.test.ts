@@ -1,7 +1,11 @@
+/** Config wrappers (reward noise/scale, obs noise, sticky actions) and the output check around user envs. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { makeEnv } from '../../src/run/registry.js';
-import { applyWrappers, wrapperSchema, type WrapperConfig } from '../../src/core/wrappers.js';
+import { EnvFaultError, InvalidActionError } from '../../src/core/errors.js';
+import { Box, Discrete } from '../../src/core/spaces.js';
+import { ArrayEnv } from '../../src/core/vector-env.js';
+import { applyWrappers, checkEnvOutputs, wrapperSchema, type WrapperConfig } from '../../src/core/wrappers.js';
 
 const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((a, b) => a + b, 0) / xs.length;
 const std = (xs: ArrayLike<number>) => {
@@ -165,5 +169,68 @@ describe('wrappers', () => {
     assert.equal(wrapperSchema.safeParse({ type: 'stickyActions', prob: 1.5 }).success, false);
     assert.equal(wrapperSchema.safeParse({ type: 'rewardScale', scale: 2, extra: 1 }).success, false);
     assert.equal(wrapperSchema.safeParse({ type: 'obsNoise', std: 0.1 }).success, true);
+  });
+});
+
+/** A user-style struct-of-arrays env whose outputs turn bad at step `badAt`, in the way `fault` says. */
+class FaultyEnv extends ArrayEnv {
+  private t = 0;
+  constructor(
+    numEnvs: number,
+    private readonly fault: 'nanReward' | 'infObs' | 'throw',
+    private readonly badAt: number,
+  ) {
+    super({ id: 'Faulty-v0', numEnvs, params: {}, observationSpace: new Box(-1, 1, [2]), actionSpace: new Discrete(2), maxEpisodeSteps: 1000 });
+  }
+  protected resetEnv(i: number): void {
+    this.obs[i * 2] = 0;
+    this.obs[i * 2 + 1] = 0;
+  }
+  protected stepEnvs(): void {
+    this.t++;
+    for (let i = 0; i < this.numEnvs; i++) {
+      this.rewards[i] = this.t >= this.badAt && this.fault === 'nanReward' && i === 1 ? NaN : 1;
+      this.obs[i * 2 + 1] = this.t >= this.badAt && this.fault === 'infObs' && i === 2 ? -Infinity : 0.5;
+    }
+    if (this.t >= this.badAt && this.fault === 'throw') throw new RangeError('index out of range in my physics');
+  }
+}
+
+function faultOf(run: () => void): EnvFaultError {
+  try {
+    run();
+  } catch (error) {
+    assert.ok(error instanceof EnvFaultError, String(error));
+    return error;
+  }
+  assert.fail('expected an EnvFaultError');
+}
+
+describe('checkEnvOutputs: the boundary to a user env', () => {
+  const stepUntilFault = (env: ReturnType<typeof checkEnvOutputs>) => () => {
+    env.reset(1);
+    for (let s = 0; s < 10; s++) env.step(new Int32Array(env.numEnvs));
+  };
+
+  it('names the env, the step, the copy and the bad reward or observation', () => {
+    let fault = faultOf(stepUntilFault(checkEnvOutputs(new FaultyEnv(3, 'nanReward', 4))));
+    assert.equal(fault.message, 'Faulty-v0: step 4, copy 1: reward is not a finite number (got NaN)');
+    assert.equal(fault.step, 4);
+    fault = faultOf(stepUntilFault(checkEnvOutputs(new FaultyEnv(3, 'infObs', 2))));
+    assert.equal(fault.message, 'Faulty-v0: step 2, copy 2: observation[1] is not a finite number (got -Infinity)');
+  });
+
+  it('turns a throw inside the env into one line naming the env and the step', () => {
+    const fault = faultOf(stepUntilFault(checkEnvOutputs(new FaultyEnv(2, 'throw', 3))));
+    assert.equal(fault.message, 'Faulty-v0: step 3: step() threw RangeError: index out of range in my physics');
+    assert.ok(!fault.message.includes('\n'));
+  });
+
+  it('passes good steps through unchanged, and our own typed errors too', () => {
+    const env = checkEnvOutputs(new FaultyEnv(2, 'nanReward', 1000));
+    env.reset(1);
+    const result = env.step([0, 1]);
+    assert.deepEqual(Array.from(result.rewards), [1, 1]);
+    assert.throws(() => env.step([0, 7]), InvalidActionError);
   });
 });

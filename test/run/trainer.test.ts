@@ -8,6 +8,8 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { parseConfig } from '../../src/config/load.js';
+import { fixtureEnv } from '../helpers/fixture-envs.js';
+import { registerEnv } from '../../src/run/registry.js';
 import { train, WALL_CLOCK_COLUMNS } from '../../src/run/trainer.js';
 import { type RunSummary } from '../../src/run/run-folder.js';
 
@@ -70,7 +72,7 @@ describe('train', () => {
     assert.equal(parseConfig(saved).run.seed, 3);
   });
 
-  it('a NaN reward stops the run with status diverged and keeps the rows written so far', async () => {
+  it('a NaN reward from a user env fails the run naming the env, the step and the value, keeping the rows so far', async () => {
     const runDir = path.join(tempDir(), 'nan');
     const config = parseConfig({
       env: { id: 'NanReward-v0', module: 'test/fixtures/nan-reward-env.ts', numEnvs: 2, params: { nanAfter: 100 } },
@@ -78,11 +80,26 @@ describe('train', () => {
       run: { totalSteps: 4000, seed: 1, backend: 'cpu' },
     });
     const summary = await train(config, { runDir, configDir: repo });
-    assert.equal(summary.status, 'diverged');
-    assert.match(summary.error ?? '', /non-finite/);
-    assert.ok(summary.updates > 3 && summary.updates < 20, `stopped at update ${summary.updates}`);
+    assert.equal(summary.status, 'failed');
+    // Each copy's 101st step is the first NaN: vector step 101, copy 0; six updates of 16 steps came before it.
+    assert.equal(summary.error, 'NanReward-v0: step 101, copy 0: reward is not a finite number (got NaN)');
+    assert.equal(summary.updates, 6);
     const rows = fs.readFileSync(path.join(runDir, 'metrics.csv'), 'utf8').trim().split('\n');
-    assert.equal(rows.length, summary.updates, 'every update before the diverging one was logged');
+    assert.equal(rows.length, 1 + summary.updates, 'header and every update before the fault');
+    assert.equal(summaryOf(runDir).status, 'failed');
+  });
+
+  it('finite rewards too large for float32 overflow the loss: status diverged, rows kept', async () => {
+    // Rewards of 1e300 (finite: not the env's fault) after each copy's 40th step.
+    const spec = fixtureEnv('HugeReward-v0', 1, (t) => ({ obs: [0], reward: t > 40 ? 1e300 : 1, terminated: false }), 10);
+    registerEnv(spec, { replace: true });
+    const runDir = path.join(tempDir(), 'huge');
+    const config = parseConfig({ env: { id: 'HugeReward-v0', numEnvs: 2 }, agent: { algo: 'a2c', numSteps: 16 }, run: { totalSteps: 4000, seed: 1, backend: 'cpu' } });
+    const summary = await train(config, { runDir });
+    assert.equal(summary.status, 'diverged');
+    assert.match(summary.error ?? '', /^non-finite .* at update 3$/);
+    const rows = fs.readFileSync(path.join(runDir, 'metrics.csv'), 'utf8').trim().split('\n');
+    assert.equal(rows.length, 1 + 2, 'header and the two updates before the diverging one');
     assert.equal(summaryOf(runDir).status, 'diverged');
   });
 

@@ -59,7 +59,7 @@ export function makeCriticalBatchCommand(hooks: LongCommandHooks = {}): CommandM
         .option('lr-alpha', { type: 'number', describe: 'α of the paper rule (default 1 for sgd/momentum, 0.5 for adam/rmsprop)' })
         .option('lr-multipliers', { type: 'string', default: '1', describe: 'lr multipliers tried per batch size (best per target kept), e.g. 0.5,1,2' })
         .option('component', { type: 'string', choices: ['policy', 'value', 'total'], default: 'policy', describe: 'gradient whose B_simple fills the b_simple columns (all three are reported too)' })
-        .option('set', { type: 'string', array: true, describe: 'override a config path, e.g. --set run.totalSteps=200000 (repeatable)' })
+        .option('set', { type: 'string', array: true, requiresArg: true, describe: 'override a config path, e.g. --set run.totalSteps=200000 (repeatable)' })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
         .example('$0 critical-batch configs/cartpole-ppo.json --batch-sizes 64,128,256,512,1024 --seeds 3', '') as unknown as Argv<CriticalBatchArgs>,
     handler: async (args: ArgumentsCamelCase<CriticalBatchArgs>) => {

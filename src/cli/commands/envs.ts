@@ -1,8 +1,12 @@
-/** `gradnoise envs [--json]` and `gradnoise envs replay --env ID --state JSON --actions JSON`. */
+/**
+ * `gradnoise envs [--json]`, `gradnoise envs replay --env ID --state JSON --actions JSON` and
+ * `gradnoise envs rollout --env ID [--level L] [--params JSON] [--policy random|constant:K] [--episodes N] [--seed S] [--json]`.
+ */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { InvalidValueError } from '../../core/errors.js';
 import { describeLevels, envIds, getEnvSpec, makeEnv } from '../../run/registry.js';
 import { hasPhysicalState } from '../../core/vector-env.js';
+import { parsePolicy, rolloutStats, type RolloutStats } from '../../run/rollout.js';
 
 export function describeEnv(id: string) {
   const spec = getEnvSpec(id);
@@ -96,6 +100,75 @@ const replayCommand: CommandModule<object, ReplayArgs> = {
   },
 };
 
+interface RolloutArgs {
+  env: string;
+  level: string;
+  params: string;
+  policy: string;
+  episodes: string;
+  seed: string;
+  json: boolean;
+}
+
+/** Numeric flags are read as strings so that a bad one is reported as typed, not as NaN. */
+function numberFlag(name: string, text: string): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value)) throw new InvalidValueError(`--${name}`, text, 'expected a number');
+  return value;
+}
+
+function parseParams(text: string): Record<string, unknown> {
+  const params = parseJsonArg('params', text);
+  if (typeof params !== 'object' || params === null || Array.isArray(params)) {
+    throw new InvalidValueError('--params', params, 'expected a JSON object of env params, e.g. {"stickyProb":0.25}');
+  }
+  return params as Record<string, unknown>;
+}
+
+function formatStat(x: number): string {
+  return Number.isFinite(x) ? String(Number(x.toPrecision(4))) : 'n/a';
+}
+
+function rolloutLines(s: RolloutStats): string[] {
+  const row = (name: string, mean: number, std: number, ci: [number, number], min: number, max: number) =>
+    `  ${name.padEnd(7)} mean ${formatStat(mean)}  std ${formatStat(std)}  95% [${formatStat(ci[0])}, ${formatStat(ci[1])}]  min ${formatStat(min)}  max ${formatStat(max)}`;
+  const lines = [
+    `${s.envId} level ${s.level}, policy ${s.policy}, ${s.episodes} episode${s.episodes === 1 ? '' : 's'}, seed ${s.seed}`,
+    row('return', s.returnMean, s.returnStd, s.returnCi95, s.returnMin, s.returnMax),
+    row('length', s.lengthMean, s.lengthStd, s.lengthCi95, s.lengthMin, s.lengthMax),
+    `  params  ${Object.entries(s.params).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+  ];
+  if (s.truncated > 0) lines.push(`  ${s.truncated} of them cut by the time limit`);
+  return lines;
+}
+
+const rolloutCommand: CommandModule<object, RolloutArgs> = {
+  command: 'rollout',
+  describe: "A fixed policy's episode return and length statistics (mean, std, 95% interval, min, max)",
+  builder: (y: Argv) =>
+    y
+      .option('env', { type: 'string', demandOption: true, describe: 'env id, e.g. Breakout-MinAtar-v0' })
+      .option('level', { type: 'string', default: '0', describe: 'difficulty level 0..4' })
+      .option('params', { type: 'string', default: '{}', describe: 'JSON object of env params, applied over the level' })
+      .option('policy', { type: 'string', default: 'random', describe: 'random (uniform over the action space) or constant:K (Discrete only)' })
+      .option('episodes', { type: 'string', default: '100', describe: 'complete episodes to run' })
+      .option('seed', { type: 'string', default: '0', describe: 'seeds the env and the policy' })
+      .option('json', { type: 'boolean', default: false, describe: 'print one JSON object' })
+      .example('$0 envs rollout --env Breakout-MinAtar-v0 --episodes 1000 --json', '')
+      .example("$0 envs rollout --env CartPole-v1 --policy constant:1 --params '{\"forceNoise\":0.3}'", '') as unknown as Argv<RolloutArgs>,
+  handler: (args: ArgumentsCamelCase<RolloutArgs>) => {
+    const stats = rolloutStats({
+      envId: args.env,
+      level: numberFlag('level', args.level),
+      params: parseParams(args.params),
+      policy: parsePolicy(args.policy),
+      episodes: numberFlag('episodes', args.episodes),
+      seed: numberFlag('seed', args.seed),
+    });
+    process.stdout.write(args.json ? `${JSON.stringify(stats)}\n` : `${rolloutLines(stats).join('\n')}\n`);
+  },
+};
+
 interface EnvsArgs {
   json: boolean;
 }
@@ -106,6 +179,7 @@ export const envsCommand: CommandModule<object, EnvsArgs> = {
   builder: (y: Argv) =>
     y
       .command(replayCommand as unknown as CommandModule)
+      .command(rolloutCommand as unknown as CommandModule)
       .option('json', { type: 'boolean', default: false, describe: 'print JSON' })
       .example('$0 envs --json', '') as unknown as Argv<EnvsArgs>,
   handler: (args: ArgumentsCamelCase<EnvsArgs>) => {

@@ -8,7 +8,7 @@ interface ReportArgs {
 
 export const reportCommand: CommandModule<object, ReportArgs> = {
   command: 'report <dir>',
-  describe: 'Redraw the plots (DIR/plots/*.svg) and DIR/report.html from a run, sweep or reproduce folder',
+  describe: 'Redraw the plots (DIR/plots/*.svg) and DIR/report.html from a run, sweep, critical-batch or reproduce folder',
   builder: (y: Argv) =>
     y
       .positional('dir', { type: 'string', demandOption: true, describe: 'a gradnoise output folder (run, sweep, critical-batch or reproduce)' })

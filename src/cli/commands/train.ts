@@ -24,7 +24,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
   builder: (y: Argv) =>
     y
       .positional('config', { type: 'string', demandOption: true, describe: 'path to a config JSON (see configs/)' })
-      .option('set', { type: 'string', array: true, describe: 'override a config path, e.g. --set agent.lr=1e-3 (repeatable)' })
+      .option('set', { type: 'string', array: true, requiresArg: true, describe: 'override a config path, e.g. --set agent.lr=1e-3 (repeatable)' })
       .option('out', { type: 'string', describe: 'run folder (default results/ENV__ALGO__SEED__TIME)' })
       .option('seed', { type: 'number', describe: 'shorthand for --set run.seed=N' })
       .option('backend', { type: 'string', choices: ['auto', 'tensorflow', 'wasm', 'cpu'], describe: 'tfjs backend (default auto)' })

@@ -22,7 +22,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { type RunConfig } from '../../config/schema.js';
-import { setPath } from '../../core/json-path.js';
+import { checkJsonTree, setPath } from '../../core/json-path.js';
 import { parseConfig } from '../../config/load.js';
 import { ConfigError, InputError } from '../../core/errors.js';
 import { configPathSchema as configPath, firstIssue, folderNameSchema, readJsonInput, seedList, seedsSchema } from '../input.js';
@@ -166,6 +166,7 @@ export function expandSweep(raw: unknown, sweepDir: string): SweepPlan {
 }
 
 function parseSweepFile(raw: unknown): SweepFile {
+  checkJsonTree(raw);
   const result = sweepFileSchema.safeParse(raw);
   if (result.success) return result.data;
   const issue = firstIssue(result.error, raw);

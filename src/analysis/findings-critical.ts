@@ -1,0 +1,85 @@
+/**
+ * Critical-batch findings as data: one fit per target (as critical-batch.json or critical-batch.csv hold it), where it
+ * belongs on the B_crit vs B_simple figure (a point, or only a bound when B_crit lies outside the batch sizes tried),
+ * and the steps and samples each run needed to reach a target.
+ */
+import type { TargetSpec } from './critical-batch-fit.js';
+import { firstReaching } from './noise-figures.js';
+import type { Figure, RunData } from './findings.js';
+
+/** Steps and samples (env steps) one run, or one batch size's median seed, needed to reach a target. */
+export interface StepsToTarget {
+  readonly batchSize: number;
+  /** Optimizer steps S. */
+  readonly steps: number;
+  /** Samples E. */
+  readonly samples: number;
+  readonly seed?: number;
+}
+
+/** One target's fit. */
+export interface CriticalFit {
+  /** The target as asked for (`80%` of the return range, or a return); null when the file does not say. */
+  readonly spec: Pick<TargetSpec, 'kind' | 'label'> | null;
+  /** The return the target came to (NaN when unknown). */
+  readonly target: number;
+  /** `fit`, `b_crit_below_range`, `b_crit_above_range`, `not_fitted` (critical-batch.ts), or '' when not given. */
+  readonly regime: string;
+  readonly sMin: number;
+  readonly eMin: number;
+  /** +∞ when it lies above the batch sizes tried. */
+  readonly bCrit: Figure;
+  /** B_simple averaged up to the target. */
+  readonly bSimple: Figure;
+  readonly points: readonly StepsToTarget[];
+}
+
+/** Why a fit is not on the B_crit vs B_simple figure. */
+export type MissingReason = 'b-simple-unresolved' | 'above-range' | 'below-range' | 'not-fitted' | 'no-b-crit';
+
+/** Where a fit goes on the B_crit vs B_simple figure: a point, a bound (B_crit ≥ / ≤ the value), or nowhere. */
+export type Placement = { readonly kind: 'point' | 'lower' | 'upper'; readonly bCrit: number } | { readonly kind: 'missing'; readonly reason: MissingReason };
+
+const positiveFinite = (x: number) => Number.isFinite(x) && x > 0;
+
+/**
+ * A fit above the range is drawn at its interval's lower end (else the largest batch size tried) as a lower bound;
+ * one below the range at its interval's upper end (else the smallest batch size) as an upper bound.
+ */
+export function placeFit(fit: CriticalFit, batchSizes: readonly number[]): Placement {
+  if (!positiveFinite(fit.bSimple.value)) return { kind: 'missing', reason: 'b-simple-unresolved' };
+  const b = fit.bCrit.value;
+  if (positiveFinite(b)) return { kind: 'point', bCrit: b };
+  if (fit.regime === 'b_crit_above_range' || b === Infinity) {
+    const lower = positiveFinite(fit.bCrit.lo) ? fit.bCrit.lo : batchSizes.at(-1);
+    return lower !== undefined && lower > 0 ? { kind: 'lower', bCrit: lower } : { kind: 'missing', reason: 'above-range' };
+  }
+  if (fit.regime === 'b_crit_below_range' || b === 0) {
+    const upper = positiveFinite(fit.bCrit.hi) ? fit.bCrit.hi : batchSizes[0];
+    return upper !== undefined && upper > 0 ? { kind: 'upper', bCrit: upper } : { kind: 'missing', reason: 'below-range' };
+  }
+  return { kind: 'missing', reason: fit.regime === 'not_fitted' ? 'not-fitted' : 'no-b-crit' };
+}
+
+/** B_simple / B_crit (the paper finds it within about 10× either way); NaN unless both are known. */
+export function bSimpleOverBCrit(fit: CriticalFit): number {
+  return fit.bSimple.value / fit.bCrit.value;
+}
+
+/**
+ * The steps and samples to `target` of every run that reached it, read off its returns: per batch size and seed the
+ * run with the fewest steps (several learning rates per batch size: the paper keeps the best-tuned one).
+ */
+export function stepsFromRuns(runs: readonly RunData[], target: number): StepsToTarget[] {
+  const best = new Map<string, StepsToTarget>();
+  for (const run of runs) {
+    const hit = run.config ? firstReaching(run.series.returns, target) : null;
+    if (!hit || !run.config) continue;
+    const batchSize = run.config.env.numEnvs * run.config.agent.numSteps;
+    const point = { batchSize, steps: hit.update, samples: hit.envSteps, ...(run.seed !== null ? { seed: run.seed } : {}) };
+    const key = `${batchSize}|${run.seed}`;
+    const previous = best.get(key);
+    if (!previous || point.steps < previous.steps) best.set(key, point);
+  }
+  return [...best.values()].sort((a, b) => a.batchSize - b.batchSize);
+}
