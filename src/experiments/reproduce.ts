@@ -342,12 +342,10 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
   if (slurm) await Promise.all(plan.parts.map((_, index) => runPart(index)));
   else for (let index = 0; index < plan.parts.length; index++) await runPart(index);
 
-  if (detach) {
-    const jobs = manifest.parts.flatMap((p) => p.jobs ?? []);
+  const jobs = manifest.parts.flatMap((p) => (p.status === 'submitted' ? (p.jobs ?? []) : []));
+  if (detach && jobs.length > 0) {
     manifest.status = manifest.parts.some((p) => p.status === 'failed') ? 'failed' : 'submitted';
-    if (jobs.length > 0) {
-      manifest.finishJob = await submitFinishJob({ name: `reproduce-${plan.preset.name}`, out, after: jobs, slurm: executor.slurm, args: [], say });
-    }
+    manifest.finishJob = await submitFinishJob({ name: `reproduce-${plan.preset.name}`, out, after: jobs, slurm: executor.slurm, args: [], say });
     save();
     say(`reproduce ${plan.preset.name}: detached; ${jobs.length} Slurm array job(s) run the parts${manifest.finishJob ? `, job ${manifest.finishJob} writes the findings and the report at the end` : ''}. Follow with: gradnoise sweep status ${out}`);
     return { dir: out, manifest, interrupted: false, detached: true, failedRuns };

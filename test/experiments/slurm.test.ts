@@ -1,8 +1,8 @@
 /**
  * The Slurm executor against a real (local, one-node) Slurm: a detached submission whose array is partly cancelled
  * with scancel, its dependent finish job aggregating what there is, `sweep status` showing Slurm's view, a re-run
- * that resubmits only the runs not completed, a failing run recorded as failed, and runs identical to the local
- * executor's (rows equal, wall-clock columns aside). Skips, saying why, where scripts/slurm-local.sh cannot start a
+ * that resubmits only the runs not completed (both in one task: --runs-per-task), a failing run recorded as failed,
+ * and runs identical to the local executor's (rows equal, wall-clock columns aside). Skips, saying why, where scripts/slurm-local.sh cannot start a
  * cluster (it needs root, or slurm-wlm and munge installed).
  */
 import assert from 'node:assert/strict';
@@ -85,11 +85,15 @@ describe('Slurm executor (local one-node cluster)', { skip: slurm.conf ? false :
 
     const kept = fs.readFileSync(summaryOf(IDS[0]!), 'utf8');
     const keptTime = fs.statSync(summaryOf(IDS[0]!)).mtimeMs;
-    const rerun = runCli(['sweep', file, '--out', out, '--executor', 'slurm', '--poll-seconds', '0.5']);
+    // Both missing runs in one task, one after another in one process.
+    const rerun = runCli(['sweep', file, '--out', out, '--executor', 'slurm', '--poll-seconds', '0.5', '--runs-per-task', '2']);
     assert.equal(rerun.code, 1, `exit 1: a run failed\n${rerun.stderr}`);
     const second = readSlurmRecord(out);
     assert.equal(second.arrays.length, 2);
     assert.deepEqual(second.arrays[1]!.runs, IDS.slice(1), 'only the runs not completed are resubmitted');
+    assert.equal(second.arrays[1]!.runsPerTask, 2);
+    assert.match(fs.readFileSync(path.join(out, second.arrays[1]!.script), 'utf8'), /#SBATCH --array=0-0\n/);
+    assert.match(fs.readFileSync(path.join(out, 'logs', `${IDS[1]}.log`), 'utf8'), /served in Slurm task \d+_0/);
     assert.equal(fs.readFileSync(summaryOf(IDS[0]!), 'utf8'), kept);
     assert.equal(fs.statSync(summaryOf(IDS[0]!)).mtimeMs, keptTime);
 

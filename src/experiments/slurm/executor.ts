@@ -143,6 +143,7 @@ export async function runOnSlurm(x: SlurmExecution): Promise<SlurmSubmission> {
   const waiting = new Map<string, { task: RunTask; key: string; shownStarted: boolean; endedPolls: number }>();
   for (const [id, key] of keys) waiting.set(id, { task: submitted.has(id) ? x.tasks.find((t) => t.id === id)! : x.taskOf(id), key, shownStarted: false, endedPolls: 0 });
   let cancelled = false;
+  let squeueFailures = 0;
   const pollMs = x.slurm.pollSeconds * 1000;
   while (waiting.size > 0 && !x.kill?.aborted) {
     if (x.stop?.aborted && !cancelled) {
@@ -150,7 +151,17 @@ export async function runOnSlurm(x: SlurmExecution): Promise<SlurmSubmission> {
       x.say(`sweep ${x.name}: cancelling Slurm job(s) ${jobs.join(', ')} (scancel); running runs save and end interrupted (Ctrl-C again to stop waiting)`);
       await scancel(jobs);
     }
-    const states = await squeue(jobs);
+    let states: Map<string, SlurmState>;
+    try {
+      states = await squeue(jobs);
+      squeueFailures = 0;
+    } catch (error) {
+      // A controller that is busy or restarting answers again soon; the jobs go on meanwhile.
+      if (++squeueFailures >= 10) throw error;
+      if (squeueFailures === 1) x.say(`sweep ${x.name}: squeue failed (${(error as Error).message}); trying again`);
+      await pause(pollMs, x.kill);
+      continue;
+    }
     for (const [id, entry] of waiting) {
       const state = taskState(states, entry.key);
       const summary = readRunSummary(entry.task.runDir);

@@ -170,7 +170,8 @@ async function runLocked(plan: SweepPlan, options: SweepOptions): Promise<SweepR
         finished,
       });
       ({ jobs, finishJob } = submission);
-      detached = executor.detach;
+      // Nothing left to submit: finish here, as a waiting client would.
+      detached = executor.detach && jobs.length > 0;
       interrupted = submission.interrupted;
     } else {
       await runLocally(pending, workers, stop.signal, options, out, display, finished);
