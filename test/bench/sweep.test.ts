@@ -8,7 +8,7 @@ import { runSweepBench } from '../../src/bench/sweep.js';
 
 describe('bench sweep (smoke)', () => {
   it('runs 1 worker, 2 workers and a process per run, with identical rows', async () => {
-    const result = await runSweepBench({ runs: 2, totalSteps: 512, repeats: 1, freshRuns: 2 });
+    const result = await runSweepBench({ runs: 2, totalSteps: 512, repeats: 1, freshRuns: 1 });
     assert.deepEqual(result.rows.map((r) => [r.variant, r.wallS.length]), [
       ['1 worker', 1],
       ['2 workers', 1],
