@@ -8,6 +8,7 @@
  *   recover per-sample gradients (x_iᵀδ_i with δ = ∂loss/∂tap).
  * - `PlainForward` is plain TypeScript arithmetic (float64) over a copy of the weights read back once per update.
  *   Agents act with it, so the rollout makes no tfjs call per env step. Tests hold it equal to the tfjs pass (1e-5).
+ *   Where the tfjs pass is faster (many rows on wasm: `tfjsForwardFaster`) acting and batched values use tfjs.
  *
  * Initialisation follows CleanRL: orthogonal weights (gain √2 on hidden layers, `policyGain` on the policy head,
  * `valueGain` on the value head), zero biases, log-std = `logStdInit`; all drawn from the `init` stream we are handed.
@@ -411,6 +412,21 @@ export class PlainForward {
       input = target;
     }
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Which forward pass, per backend. Measured with `gradnoise bench ops` (the cartpole-ppo 64-64 critic, tfjs forward
+// plus its read back against PlainForward, ms per call at 4 / 512 / 16384 rows): wasm 0.63/0.07, 1.1/8.7, 36/301
+// (tfjs faster from about 32 rows); cpu 0.58/0.07, 17/8.7, 788/345 and WebGPU's software adapter (llvmpipe)
+// 4.9/0.07, 30/12, 1683/265 (PlainForward faster at every size). tensorflow (tfjs-node) could not be measured; its
+// per-op cost is below wasm's, so wasm's threshold is kept. A real WebGPU adapter could not be measured either, so
+// PlainForward is kept there. The choice depends only on the backend and the row count: a seed still fixes a run.
+
+const TFJS_FORWARD_FROM_ROWS: Readonly<Record<string, number>> = { wasm: 64, tensorflow: 64 };
+
+/** Whether the tfjs forward pass (with its read back) beats PlainForward for `rows` rows on the active backend. */
+export function tfjsForwardFaster(rows: number): boolean {
+  return rows >= (TFJS_FORWARD_FROM_ROWS[tf.getBackend()] ?? Infinity);
 }
 
 /** y = act(x W + b) for n rows; W is stored transposed ([out, in]) so each output is one contiguous dot product. */

@@ -234,7 +234,7 @@ class ReinforceAgentImpl implements ReinforceAgent {
 
     const baselines = new Float32Array(n);
     if (config.baseline === 'value' && n > 0) {
-      const values = criticValues(this.net, samples.obs, n);
+      const values = criticValues(this.forward, samples.obs, n);
       baselines.set(values);
       samples.oldValues.set(values);
     } else if (config.baseline === 'mean' && n > 0) {

@@ -1,15 +1,16 @@
 /**
- * Acting and collecting, in plain TypeScript over `PlainForward` (no tfjs call per env step):
+ * Acting and collecting, in plain TypeScript over `PlainForward` (no tfjs call per env step), or through tfjs where
+ * that is faster on the backend for the number of rows (`tfjsForwardFaster`: many envs on wasm):
  * - `ActionSampler` samples actions and their log-probabilities for a batch of observations;
  * - `RolloutCollector` steps the env for the fixed-length rollouts A2C and PPO learn from;
- * - `criticValues`, V(s) of many observations in one batched tfjs pass.
+ * - `criticValues`, V(s) of many observations in one batched pass.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../src/core/rng.js';
 import { Box } from '../src/core/spaces.js';
 import type { VectorEnv } from '../src/core/vector-env.js';
 import { HALF_LOG_2PI } from './distributions.js';
-import type { ActorCritic, PlainForward } from './networks.js';
+import { tfjsForwardFaster, type ActorCritic, type PlainForward } from './networks.js';
 
 /** Samples actions for a batch of observations from the plain-TS policy and reports their log-probabilities. */
 export class ActionSampler {
@@ -37,7 +38,8 @@ export class ActionSampler {
   act(obs: ArrayLike<number>, n: number, actions: Float32Array, envActions: Float32Array, logProbs: Float32Array): void {
     const dim = this.net.actionDim;
     if (this.policyOut.length < n * dim) this.policyOut = new Float64Array(n * dim);
-    this.forward.policy(obs, n, this.policyOut);
+    if (tfjsForwardFaster(n)) this.policyOut.set(tfjsPolicy(this.net, obs, n));
+    else this.forward.policy(obs, n, this.policyOut);
     const out = this.policyOut;
     if (this.net.kind === 'categorical') {
       for (let i = 0; i < n; i++) {
@@ -107,13 +109,13 @@ export interface Rollout {
  * Steps the env with the current policy, numSteps per env, for A2C and PPO, keeping the current observation between
  * rollouts. It starts with `env.reset()` WITHOUT a seed: whoever made the env seeds it (the trainer calls
  * `env.reset(seed)` before creating the agent) and the env's stream simply continues.
- * Actions come from the plain-TS policy, step by step; the values GAE needs (V of every observation, of the final
+ * Actions come from the policy, step by step; the values GAE needs (V of every observation, of the final
  * observations of truncated episodes and of the observations after the last step) are computed after the rollout in
- * ONE batched tfjs forward pass of the critic, which is several times cheaper than a plain-TS critic per env step.
+ * ONE batched pass of the critic (on wasm through tfjs, several times cheaper than a plain-TS critic there).
  */
 export class RolloutCollector {
   private readonly env: VectorEnv;
-  private readonly net: ActorCritic;
+  private readonly forward: PlainForward;
   private readonly sampler: ActionSampler;
   private readonly numSteps: number;
   private readonly obs: Float32Array;
@@ -123,7 +125,7 @@ export class RolloutCollector {
 
   constructor(env: VectorEnv, forward: PlainForward, actionRng: Rng, numSteps: number) {
     this.env = env;
-    this.net = forward.net;
+    this.forward = forward;
     this.numSteps = numSteps;
     this.sampler = new ActionSampler(forward, actionRng, env.actionSpace instanceof Box ? env.actionSpace : null);
     this.obs = Float32Array.from(env.reset());
@@ -192,7 +194,7 @@ export class RolloutCollector {
     rows.set(r.obs);
     finalObs.forEach((o, k) => rows.set(o, (N + k) * obsSize));
     rows.set(this.obs, (N + truncatedAt.length) * obsSize);
-    const values = criticValues(this.net, rows, rows.length / obsSize);
+    const values = criticValues(this.forward, rows, rows.length / obsSize);
     r.values.set(values.subarray(0, N));
     truncatedAt.forEach((i, k) => (r.finalValues[i] = values[N + k]!));
     r.lastValues.set(values.subarray(N + truncatedAt.length));
@@ -200,7 +202,17 @@ export class RolloutCollector {
   }
 }
 
-/** V(s) of `n` observations in one tfjs forward pass. */
-export function criticValues(net: ActorCritic, obs: Float32Array, n: number): Float32Array {
-  return tf.tidy(() => net.forward(tf.tensor2d(obs, [n, net.obsSize]), undefined, 'value').value!.dataSync() as Float32Array);
+/** V(s) of `n` observations in one batched pass: tfjs or PlainForward, whichever is faster on this backend. */
+export function criticValues(forward: PlainForward, obs: Float32Array, n: number): Float32Array {
+  const net = forward.net;
+  if (tfjsForwardFaster(n)) return tf.tidy(() => net.forward(tf.tensor2d(obs, [n, net.obsSize]), undefined, 'value').value!.dataSync() as Float32Array);
+  const values = new Float64Array(n);
+  forward.value(obs, n, values);
+  return Float32Array.from(values);
+}
+
+/** Policy outputs (logits or means) of `n` observations through tfjs, [n, actionDim]. */
+function tfjsPolicy(net: ActorCritic, obs: ArrayLike<number>, n: number): Float32Array {
+  const rows = Float32Array.from({ length: n * net.obsSize }, (_, i) => obs[i]!);
+  return tf.tidy(() => net.forward(tf.tensor2d(rows, [n, net.obsSize]), undefined, 'policy').policy!.dataSync() as Float32Array);
 }

@@ -15,7 +15,7 @@ import { monitorSection, type MonitorConfig, type RunConfig } from '../config/sc
 import { NoiseMonitor } from '../monitor/monitor.js';
 import { makeEnv } from '../run/registry.js';
 import { Rng } from '../core/rng.js';
-import { benchConfig, describeConfig, useBackend, type ConcreteBackend } from './setup.js';
+import { benchConfig, describeConfig, useBackend, usedFrom, type BackendUsed, type ConcreteBackend } from './setup.js';
 import { loadAverage } from '../run/machine.js';
 import { median } from '../core/stats.js';
 
@@ -26,17 +26,17 @@ export const MONITOR_VARIANTS: readonly MonitorVariant[] = ['off', 'fast-sample'
 export const MONITOR_TARGETS = { maxOverheadPct: 15, minFallbackRatio: 10 } as const;
 
 export interface MonitorBenchOptions {
-  /** Backends to measure (default wasm and cpu; those that do not load are skipped). */
+  /** Backends to measure (default wasm and cpu; those that do not load are skipped; webgpu when listed). */
   backends?: readonly ConcreteBackend[];
   /** `path=value` overrides of the cartpole PPO config (as `--set`). */
   overrides?: readonly string[];
-  /** Measured updates per variant (default 12 on wasm/tensorflow, 4 on cpu). */
+  /** Measured updates per variant (default 12; 4 on cpu and on a software WebGPU adapter). */
   updates?: number;
-  /** Updates before measuring (default 20, 5 on cpu; JIT warm-up and the fast path's one-off autodiff self-check fall in them). */
+  /** Updates before measuring (default 20, 5 where 4 are measured; JIT warm-up and the fast path's one-off autodiff self-check fall in them). */
   warmupUpdates?: number;
   /** Measured updates of the fallback (default 2, after 1 warm-up). */
   fallbackUpdates?: number;
-  /** Backends on which the fallback is measured (default wasm and tensorflow; on cpu it takes minutes per update). */
+  /** Backends on which the fallback is measured (default wasm, tensorflow and webgpu; on cpu it takes minutes per update). */
   fallbackBackends?: readonly ConcreteBackend[];
   log?: (line: string) => void;
 }
@@ -73,6 +73,8 @@ export interface MonitorBenchResult {
   rows: MonitorRow[];
   summary: MonitorBackendSummary[];
   skipped: { backend: ConcreteBackend; reason: string }[];
+  /** Each backend that loaded, as the trainer describes it (webgpu: with its adapter). */
+  backendsUsed: BackendUsed[];
   targets: typeof MONITOR_TARGETS;
   load: { start: number[]; end: number[] };
   wallS: number;
@@ -130,20 +132,24 @@ export async function runMonitorBench(options: MonitorBenchOptions = {}): Promis
   const bench = benchConfig(options.overrides);
   const config = bench.config;
   const fallbackUpdates = options.fallbackUpdates ?? 2;
-  const fallbackBackends = options.fallbackBackends ?? ['wasm', 'tensorflow'];
+  const fallbackBackends = options.fallbackBackends ?? ['wasm', 'tensorflow', 'webgpu'];
   const rows: MonitorRow[] = [];
   const summary: MonitorBackendSummary[] = [];
   const skipped: MonitorBenchResult['skipped'] = [];
+  const backendsUsed: BackendUsed[] = [];
 
   for (const backend of options.backends ?? (['wasm', 'cpu'] as const)) {
-    const ok = await useBackend(backend);
+    const ok = await useBackend(backend, config.run.webgpuSoftware);
     if (!ok.ok) {
       skipped.push({ backend, reason: ok.reason });
       log(`${backend}: skipped (${ok.reason})`);
       continue;
     }
-    const updates = options.updates ?? (backend === 'cpu' ? 4 : 12);
-    const warmup = options.warmupUpdates ?? (backend === 'cpu' ? 5 : 20);
+    backendsUsed.push(usedFrom(backend, ok));
+    // A software WebGPU adapter is as slow as cpu: the same short defaults.
+    const slow = backend === 'cpu' || ok.adapter?.software === true;
+    const updates = options.updates ?? (slow ? 4 : 12);
+    const warmup = options.warmupUpdates ?? (slow ? 5 : 20);
     const withFallback = fallbackBackends.includes(backend) && fallbackUpdates > 0;
     const variants = MONITOR_VARIANTS.filter((v) => v !== 'fallback-sample' || withFallback).map((v) => makeVariant(v, config));
     const planned = (v: VariantState) => (v.variant === 'fallback-sample' ? { warmup: 1, updates: fallbackUpdates } : { warmup, updates });
@@ -194,6 +200,7 @@ export async function runMonitorBench(options: MonitorBenchOptions = {}): Promis
     rows,
     summary,
     skipped,
+    backendsUsed,
     targets: MONITOR_TARGETS,
     load: { start: loadStart, end: loadAverage() },
     wallS: (performance.now() - start) / 1000,

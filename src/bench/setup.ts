@@ -2,15 +2,16 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { packageRoot } from '../core/package-root.js';
-import { selectBackend } from '../run/backend.js';
+import { describeBackend, selectBackend, type ConcreteBackendName } from '../run/backend.js';
+import type { WebGpuAdapter } from '../run/webgpu.js';
 import { type PpoConfig, type RunConfig } from '../config/schema.js';
 import { applyOverrides, loadConfig } from '../config/load.js';
 import { GradnoiseError } from '../core/errors.js';
 
-export type ConcreteBackend = 'tensorflow' | 'wasm' | 'cpu';
+export type ConcreteBackend = ConcreteBackendName;
 
-/** Every backend the benches try, fastest first; those that do not load are reported as skipped. */
-export const ALL_BACKENDS: readonly ConcreteBackend[] = ['tensorflow', 'wasm', 'cpu'];
+/** Every backend the benches try, in `auto`'s order; those that do not load are reported as skipped. */
+export const ALL_BACKENDS: readonly ConcreteBackend[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 /**
  * CleanRL's ppo.py settings for CartPole-v1 (4 envs × 128 steps, 4 epochs × 4 minibatches, lr 2.5e-4 annealed over
@@ -79,14 +80,29 @@ export function describeConfig(bench: BenchConfig) {
   };
 }
 
-/** Switch tfjs to `name`; the reason it failed otherwise. */
-export async function useBackend(name: ConcreteBackend): Promise<{ ok: true; gpu: boolean } | { ok: false; reason: string }> {
+export type BackendUse = { ok: true; gpu: boolean; adapter?: WebGpuAdapter; label: string } | { ok: false; reason: string };
+
+/** Switch tfjs to `name` (webgpu: a software adapter only with `webgpuSoftware`); the reason it failed otherwise. */
+export async function useBackend(name: ConcreteBackend, webgpuSoftware: boolean): Promise<BackendUse> {
   try {
-    const info = await selectBackend(name);
-    return { ok: true, gpu: info.gpu };
+    const info = await selectBackend(name, { webgpuSoftware });
+    return { ok: true, gpu: info.gpu, label: describeBackend(info), ...(info.adapter ? { adapter: info.adapter } : {}) };
   } catch (error) {
     return { ok: false, reason: (error as Error).message };
   }
+}
+
+/** A backend that loaded, for the bench report. */
+export interface BackendUsed {
+  backend: ConcreteBackend;
+  /** As the trainer prints it: `webgpu (software: llvmpipe..., opengles)`. */
+  label: string;
+  gpu: boolean;
+  adapter: WebGpuAdapter | null;
+}
+
+export function usedFrom(backend: ConcreteBackend, use: Extract<BackendUse, { ok: true }>): BackendUsed {
+  return { backend, label: use.label, gpu: use.gpu, adapter: use.adapter ?? null };
 }
 
 /** Process CPU seconds (user + system) since `since` (a process.cpuUsage() reading). */

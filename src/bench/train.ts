@@ -18,7 +18,18 @@ import { train } from '../run/trainer.js';
 import type { RunConfig } from '../config/schema.js';
 import { GradnoiseError } from '../core/errors.js';
 import { NaivePpo } from './naive-ppo.js';
-import { ALL_BACKENDS, benchConfig, cpuSecondsSince, describeConfig, ppoOf, useBackend, withOverrides, type ConcreteBackend } from './setup.js';
+import {
+  ALL_BACKENDS,
+  benchConfig,
+  cpuSecondsSince,
+  describeConfig,
+  ppoOf,
+  useBackend,
+  usedFrom,
+  withOverrides,
+  type BackendUsed,
+  type ConcreteBackend,
+} from './setup.js';
 import { loadAverage } from '../run/machine.js';
 import { median } from '../core/stats.js';
 
@@ -113,6 +124,8 @@ export interface TrainBenchResult {
   naive: NaiveRow[];
   ratios: RatioRow[];
   skipped: { backend: ConcreteBackend; reason: string }[];
+  /** Each backend that loaded, as the trainer describes it (webgpu: with its adapter). */
+  backendsUsed: BackendUsed[];
   solve: SolveResult | null;
   reference: typeof TRAIN_REFERENCE;
   load: { start: number[]; end: number[] };
@@ -237,6 +250,8 @@ export async function runTrainBench(options: TrainBenchOptions = {}): Promise<Tr
   const naive: NaiveRow[] = [];
   const skipped: TrainBenchResult['skipped'] = [];
   const available: ConcreteBackend[] = [];
+  const backendsUsed: BackendUsed[] = [];
+  const software = base.run.webgpuSoftware;
   const monitorMode = `${base.monitor.grouping}/${base.monitor.method}`;
 
   // First, in a process that has not trained yet, so that JIT warm-up counts as it does in a user's own run.
@@ -244,7 +259,7 @@ export async function runTrainBench(options: TrainBenchOptions = {}): Promise<Tr
   if (options.solve !== false) {
     const s = options.solve ?? {};
     const backend = s.backend ?? 'wasm';
-    if ((await useBackend(backend)).ok) {
+    if ((await useBackend(backend, software)).ok) {
       solve = await measureSolve(base, backend, s.target ?? 475, s.maxSteps ?? 500000);
       log(
         solve.reached
@@ -257,13 +272,14 @@ export async function runTrainBench(options: TrainBenchOptions = {}): Promise<Tr
   }
 
   for (const backend of options.backends ?? ALL_BACKENDS) {
-    const ok = await useBackend(backend);
+    const ok = await useBackend(backend, software);
     if (!ok.ok) {
       skipped.push({ backend, reason: ok.reason });
       log(`${backend}: skipped (${ok.reason})`);
       continue;
     }
     available.push(backend);
+    backendsUsed.push(usedFrom(backend, ok));
     // One short untimed run first: the first trainer run in a process is slower than the next ones even after its own
     // warm-up updates (V8 tiering, backend first use), which would otherwise bias the first repeat.
     await measureSps(withOverrides(base, [`run.backend=${backend}`]), 1, 1);
@@ -292,7 +308,7 @@ export async function runTrainBench(options: TrainBenchOptions = {}): Promise<Tr
       log(`${backend} cartpole-ppo monitor ${monitor}: ${figure.sps.toFixed(0)} env steps/s (runs ${figure.spsRuns.map((x) => x.toFixed(0)).join(', ')})`);
     }
     if (options.naive !== false) {
-      await useBackend(backend);
+      await useBackend(backend, software);
       const n = options.naive ?? {};
       const figure = measureNaive(base, n.warmupUpdates ?? 15, n.updates ?? 5);
       naive.push({ backend, updates: n.updates ?? 5, warmupUpdates: n.warmupUpdates ?? 15, ...figure });
@@ -306,8 +322,9 @@ export async function runTrainBench(options: TrainBenchOptions = {}): Promise<Tr
     const numSteps = lb.numSteps ?? 256;
     const lbUpdates = lb.updates ?? 3;
     const lbWarmup = lb.warmupUpdates ?? 2;
-    // Default: the fast backends only (cpu takes ~20 s per 16k-step update).
-    const lbBackends = (lb.backends ?? available.filter((b) => b !== 'cpu')).filter((b) => available.includes(b));
+    // Default: the fast backends only (cpu takes ~20 s per 16k-step update, a software WebGPU adapter minutes).
+    const slow = (b: ConcreteBackend) => b === 'cpu' || backendsUsed.some((u) => u.backend === b && u.adapter?.software === true);
+    const lbBackends = (lb.backends ?? available.filter((b) => !slow(b))).filter((b) => available.includes(b));
     for (const backend of lbBackends) {
       for (const monitor of ['off', 'on'] as const) {
         const config = withOverrides(base, [`run.backend=${backend}`, `monitor.enabled=${monitor === 'on'}`, `env.numEnvs=${numEnvs}`, `agent.numSteps=${numSteps}`]);
@@ -329,6 +346,7 @@ export async function runTrainBench(options: TrainBenchOptions = {}): Promise<Tr
     naive,
     ratios,
     skipped,
+    backendsUsed,
     solve,
     reference: TRAIN_REFERENCE,
     load: { start: loadStart, end: loadAverage() },

@@ -108,7 +108,14 @@ export const runSection = z.strictObject({
   totalSteps: positiveInt.default(100000).describe('env steps to train for, rounded up to whole updates (env.numEnvs × agent.numSteps each); at least one update'),
   seed: z.number().int().min(0).default(1).describe('root seed: fixes env, init, sampling and minibatch order'),
   logEvery: positiveInt.default(1).describe('write a metrics row every N updates'),
-  backend: z.enum(['auto', 'tensorflow', 'wasm', 'cpu']).default('auto').describe('tfjs backend; auto = tensorflow (GPU) if installed, else wasm, else cpu'),
+  backend: z
+    .enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'])
+    .default('auto')
+    .describe('tfjs backend; auto = tensorflow (tfjs-node-gpu) if installed, else webgpu on a real GPU adapter, else wasm, else cpu'),
+  webgpuSoftware: z
+    .boolean()
+    .default(false)
+    .describe('backend webgpu may use a software adapter (Mesa llvmpipe, SwiftShader) when no GPU is found; also GRADNOISE_WEBGPU_SOFTWARE=1; never for auto'),
   name: z
     .string()
     .regex(/^(?!\.\.?$)[^/\\\0]+$/, "must be a plain folder name inside results/ (no '/', '\\', '.' or '..')")

@@ -10,6 +10,7 @@ import type { RunConfig } from '../config/schema.js';
 import { InvalidValueError, onFile } from '../core/errors.js';
 import type { NoiseSummary } from '../monitor/monitor.js';
 import { attempt, readCsvIfExists, writeFileAtomic, type CsvTable } from './csv.js';
+import type { WebGpuAdapter } from './webgpu.js';
 
 export type RunStatus = 'completed' | 'interrupted' | 'diverged' | 'failed';
 
@@ -39,6 +40,8 @@ export interface RunMeta {
   backendRequested: string;
   gpu: boolean;
   tfjs: string;
+  /** The WebGPU adapter, on the webgpu backend. */
+  adapter?: WebGpuAdapter;
   node: string;
   startedAt: string;
 }

@@ -8,7 +8,7 @@
 import path from 'node:path';
 import { createAgent } from '../../agents/index.js';
 import type { UpdateStats } from '../../agents/agent.js';
-import { selectBackend, type BackendInfo } from './backend.js';
+import { describeBackend, selectBackend, type BackendInfo } from './backend.js';
 import type { RunConfig } from '../config/schema.js';
 import { DivergedError, errorLine, GradnoiseError } from '../core/errors.js';
 import { NOISE_COLUMNS, NoiseMonitor, type NoiseRow } from '../monitor/monitor.js';
@@ -85,7 +85,7 @@ export interface TrainOptions {
 
 export async function train(config: RunConfig, options: TrainOptions): Promise<RunSummary> {
   const { env } = await prepareRun(config, options.configDir);
-  const backend = await selectBackend(config.run.backend);
+  const backend = await selectBackend(config.run.backend, { webgpuSoftware: config.run.webgpuSoftware });
   createRunFolder(options.runDir);
   return runTraining(config, env, backend, options);
 }
@@ -100,6 +100,7 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
     backendRequested: backend.requested,
     gpu: backend.gpu,
     tfjs: backend.tfjsVersion,
+    ...(backend.adapter ? { adapter: backend.adapter } : {}),
     node: process.version,
     startedAt: startedAt.toISOString(),
   };
@@ -107,7 +108,7 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
   // Taken now, so that a run that fills the disk can still write its summary.
   const summaryFile = new ReservedJsonFile(path.join(dir, RUN_FILES.summary));
   const progress = new Progress(options.progress ?? 'quiet', `${config.env.id} ${config.agent.algo}`);
-  progress.message(`gradnoise: backend ${backend.name}${backend.gpu ? ' (GPU)' : ''}, run folder ${dir}`);
+  progress.message(`gradnoise: backend ${describeBackend(backend)}, run folder ${dir}`);
 
   let stop: RunStatus | null = null;
   const requestStop = () => {

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runEnvBench } from '../../src/bench/envs.js';
 import { runMonitorBench } from '../../src/bench/monitor.js';
+import { crossoverBatch, runOpsBench } from '../../src/bench/ops.js';
 import { runTrainBench } from '../../src/bench/train.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -93,5 +94,36 @@ describe('bench (smoke)', () => {
     assert.ok(last.envs.rows.length > 0);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--backends/);
+  });
+
+  it('ops: per-op cost, read latency, matMul rates, forward timings and the update profile', async () => {
+    const result = await runOpsBench({ backends: ['cpu'], matMulSizes: [16], forwardRows: [4, 32], chain: 5, repeats: 1 });
+    assert.deepEqual(result.rows.map((r) => r.backend), ['cpu']);
+    const row = result.rows[0]!;
+    positive(row.readMs, 'read');
+    positive(row.matMul[0]!.gflops, 'matMul');
+    positive(row.denseGflops, 'dense matMul');
+    assert.deepEqual(row.forward.map((f) => f.rows), [4, 32]);
+    for (const f of row.forward) {
+      positive(f.tfjsMs, 'tfjs forward');
+      positive(f.plainMs, 'plain forward');
+    }
+    const p = result.profile!;
+    assert.equal(p.batch, 512);
+    // Every PPO minibatch step runs kernels and reads its loss parts back; the monitor does too.
+    assert.ok(p.learnKernels > 16 && p.measureKernels > 0 && p.learnReads >= 16, JSON.stringify(p));
+    // 4 epochs, forward and backward over 64-64 actor and critic: well over 4 × 2 × 2 × (4·64 + 64·64) FLOPs per sample.
+    assert.ok(p.learnFlopsPerSample > 4 * 2 * 2 * (4 * 64 + 64 * 64), String(p.learnFlopsPerSample));
+  });
+
+  it('ops: the crossover batch is where both backends take the same time per update', () => {
+    const gpu = { opMs: 0.5, readMs: 1, gflops: 1000 };
+    const reference = { opMs: 0.1, readMs: 0.2, gflops: 10 };
+    const [kernels, reads, flops] = [3000, 40, 2e5];
+    const batch = crossoverBatch(gpu, reference, kernels, reads, flops)!;
+    const time = (c: typeof gpu, b: number) => kernels * c.opMs + reads * c.readMs + (flops * b) / (c.gflops * 1e6);
+    assert.ok(time(gpu, batch) <= time(reference, batch) && time(gpu, batch - 1) > time(reference, batch - 1), String(batch));
+    assert.equal(crossoverBatch({ ...gpu, gflops: 5 }, reference, kernels, reads, flops), null, 'a slower matMul never pays off');
+    assert.equal(crossoverBatch({ opMs: 0.05, readMs: 0.1, gflops: 1000 }, reference, kernels, reads, flops), 0, 'cheaper ops pay off at once');
   });
 });

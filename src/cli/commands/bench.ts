@@ -1,15 +1,17 @@
-/** `gradnoise bench envs|train|monitor|sweep|all [--json]`: throughput figures; with --json the last line is one JSON object. */
+/** `gradnoise bench envs|train|monitor|ops|sweep|all [--json]`: throughput figures; with --json the last line is one JSON object. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { runEnvBench } from '../../bench/envs.js';
 import { machineInfo } from '../../run/machine.js';
 import { runMonitorBench, type MonitorBenchResult } from '../../bench/monitor.js';
-import { ALL_BACKENDS, type ConcreteBackend } from '../../bench/setup.js';
+import { runOpsBench, type OpsBenchResult } from '../../bench/ops.js';
+import { ALL_BACKENDS, type BackendUsed, type ConcreteBackend } from '../../bench/setup.js';
 import { loadAverage } from '../../run/machine.js';
 import { runSweepBench, type SweepBenchResult } from '../../bench/sweep.js';
 import { runTrainBench, type TrainBenchResult } from '../../bench/train.js';
 import { InvalidValueError } from '../../core/errors.js';
+import { webgpuSoftwareFromEnv } from '../../run/backend.js';
 
-type BenchTarget = 'envs' | 'train' | 'monitor' | 'sweep' | 'all';
+type BenchTarget = 'envs' | 'train' | 'monitor' | 'ops' | 'sweep' | 'all';
 
 interface BenchArgs {
   what: BenchTarget;
@@ -17,7 +19,9 @@ interface BenchArgs {
   seconds: number;
   solve: boolean;
   updates?: number;
+  warmup?: number;
   backends?: string;
+  webgpuSoftware: boolean;
 }
 
 function formatRate(x: number): string {
@@ -67,6 +71,7 @@ function printTrain(r: TrainBenchResult, log: (line: string) => void): void {
         : `time to mean return ${s.target}, ${s.backend}, seed ${s.seed}: not reached within ${s.maxSteps} env steps (best mean return ${fixed(s.bestReturnMean ?? NaN)})`,
     );
   }
+  printUsed(r.backendsUsed, log);
   for (const s of r.skipped) log(`skipped ${s.backend}: ${s.reason}`);
   const ref = r.reference;
   log('');
@@ -97,6 +102,44 @@ function printMonitor(r: MonitorBenchResult, log: (line: string) => void): void 
         `${(Number.isFinite(s.fallbackFastRatio) ? `${fixed(s.fallbackFastRatio, 0)}x` : 'not run').padStart(39)}   ${(Number.isFinite(s.fallbackFastUpdateRatio) ? `${fixed(s.fallbackFastUpdateRatio, 1)}x` : '-').padStart(10)}`,
     );
   }
+  printUsed(r.backendsUsed, log);
+  for (const s of r.skipped) log(`skipped ${s.backend}: ${s.reason}`);
+  log(`load average (1/5/15 min): start ${r.load.start.join(' ')}, end ${r.load.end.join(' ')}; ${fixed(r.wallS, 0)} s`);
+}
+
+function printUsed(used: readonly BackendUsed[], log: (line: string) => void): void {
+  for (const u of used) if (u.adapter) log(`adapter: ${u.label}${u.adapter.description ? `; ${u.adapter.description}` : ''}`);
+}
+
+function printOps(r: OpsBenchResult, log: (line: string) => void): void {
+  log('');
+  log('bench ops: one small op (64×64 add, in a chain), a read back, matMul GFLOP/s (per wall / per CPU second), critic forward tfjs vs plain TS');
+  const sizes = r.rows[0]?.matMul.map((m) => m.n) ?? [];
+  log(`backend   µs/op   cpu µs/op   read ms   ${sizes.map((n) => `matMul ${n}`.padStart(13)).join(' ')}   dense 512×64·64`);
+  const rate = (wall: number, cpu: number) => `${fixed(wall, 2)}/${fixed(cpu, 2)}`;
+  for (const row of r.rows) {
+    log(
+      `${row.backend.padEnd(9)} ${fixed(row.dispatchMs * 1000, 0).padStart(5)}   ${fixed(row.dispatchCpuMs * 1000, 0).padStart(9)}   ${fixed(row.readMs, 2).padStart(7)}   ` +
+        `${row.matMul.map((m) => rate(m.gflops, m.cpuGflops).padStart(13)).join(' ')}   ${rate(row.denseGflops, row.denseCpuGflops).padStart(15)}`,
+    );
+  }
+  if (r.nullDispatch) log(`Dawn null backend (host only, nothing executes): ${fixed(r.nullDispatch.dispatchMs * 1000, 0)} µs/op, ${fixed(r.nullDispatch.dispatchCpuMs * 1000, 0)} cpu µs/op, read ${fixed(r.nullDispatch.readMs, 2)} ms`);
+  log('');
+  log('critic forward (cartpole-ppo net), ms per call: tfjs (forward + read) / plain TS');
+  for (const row of r.rows) log(`${row.backend.padEnd(9)} ${row.forward.map((f) => `${f.rows} rows: ${fixed(f.tfjsMs, 3)} / ${fixed(f.plainMs, 3)}`).join('   ')}`);
+  if (r.profile) {
+    const p = r.profile;
+    log('');
+    log(
+      `one PPO update of the cartpole-ppo config (batch ${p.batch}): learn ${p.learnKernels} kernels, ${p.learnReads} reads, ${fixed(p.learnFlopsPerSample / 1e3, 0)}k matMul FLOPs/sample; ` +
+        `monitor (fast, per sample) ${p.measureKernels} kernels, ${p.measureReads} reads, ${fixed(p.measureFlopsPerSample / 1e3, 0)}k FLOPs/sample`,
+    );
+  }
+  for (const c of r.crossover) {
+    const show = (b: number | null) => (b === null ? 'never' : `B ≥ ${formatRate(b)}`);
+    log(`crossover vs ${c.reference}: monitor off ${show(c.batchOff)}, on ${show(c.batchOn)} (${c.basis})`);
+  }
+  printUsed(r.rows.filter((row) => row.adapter).map((row) => ({ backend: row.backend, label: `${row.backend} (${row.adapter!.software ? 'software' : 'GPU'}: ${row.adapter!.device}, ${row.adapter!.backendType})`, gpu: !row.adapter!.software, adapter: row.adapter })), log);
   for (const s of r.skipped) log(`skipped ${s.backend}: ${s.reason}`);
   log(`load average (1/5/15 min): start ${r.load.start.join(' ')}, end ${r.load.end.join(' ')}; ${fixed(r.wallS, 0)} s`);
 }
@@ -124,34 +167,46 @@ function parseBackends(text: string | undefined): ConcreteBackend[] | undefined 
 
 export const benchCommand: CommandModule<object, BenchArgs> = {
   command: 'bench <what>',
-  describe: 'Throughput benchmarks (envs, train, monitor, sweep, or all)',
+  describe: 'Throughput benchmarks (envs, train, monitor, ops, sweep, or all)',
   builder: (y: Argv) =>
     y
-      .positional('what', { choices: ['envs', 'train', 'monitor', 'sweep', 'all'] as const, demandOption: true })
+      .positional('what', { choices: ['envs', 'train', 'monitor', 'ops', 'sweep', 'all'] as const, demandOption: true })
       .option('json', { type: 'boolean', default: false, describe: 'end with one JSON line holding every figure' })
       .option('seconds', { type: 'number', default: 0.5, describe: 'envs: measuring time per env case' })
       .option('solve', { type: 'boolean', default: true, describe: 'train: also time a wasm run to mean return 475 (--no-solve skips it, ~1-2 min)' })
       .option('updates', { type: 'number', describe: 'train/monitor: measured updates per figure (default 16 train; monitor 12 wasm, 4 cpu)' })
-      .option('backends', { type: 'string', describe: 'train/monitor: comma-separated backends (default: train tensorflow,wasm,cpu; monitor wasm,cpu)' })
+      .option('warmup', { type: 'number', describe: 'train/monitor: untimed updates before each figure (default 30 train; monitor 20, 5 on cpu)' })
+      .option('backends', {
+        type: 'string',
+        alias: 'backend',
+        describe: 'train/monitor/ops: comma-separated backends (default: train tensorflow,webgpu,wasm,cpu; monitor wasm,cpu; ops webgpu,wasm,cpu)',
+      })
+      .option('webgpu-software', { type: 'boolean', default: false, describe: 'webgpu may use a software adapter (llvmpipe), as run.webgpuSoftware / GRADNOISE_WEBGPU_SOFTWARE=1' })
       .check((a) => {
         if (a.updates !== undefined && !(Number.isInteger(a.updates) && a.updates >= 1)) throw new Error(`--updates must be a positive integer, got ${a.updates}`);
+        if (a.warmup !== undefined && !(Number.isInteger(a.warmup) && a.warmup >= 0)) throw new Error(`--warmup must be a non-negative integer, got ${a.warmup}`);
         if (!(Number.isFinite(a.seconds) && a.seconds > 0)) throw new Error(`--seconds must be positive, got ${a.seconds}`);
         return true;
       })
       .example('$0 bench envs --json', '')
       .example('$0 bench train --no-solve', '')
+      .example('$0 bench train --backend webgpu --webgpu-software --no-solve', '')
       .example('$0 bench all --json', '') as unknown as Argv<BenchArgs>,
   handler: async (args: ArgumentsCamelCase<BenchArgs>) => {
     const log = (line: string) => process.stdout.write(`${line}\n`);
     // Progress lines go to stderr so that stdout holds the tables (and, with --json, ends with the JSON line).
     const progress = (line: string) => process.stderr.write(`gradnoise bench: ${line}\n`);
     const backends = parseBackends(args.backends);
+    const software = args.webgpuSoftware || webgpuSoftwareFromEnv();
+    const overrides = software ? ['run.webgpuSoftware=true'] : [];
     const report: Record<string, unknown> = { machine: machineInfo(), date: new Date().toISOString(), loadStart: loadAverage() };
     if (args.what === 'envs' || args.what === 'all') report.envs = benchEnvs(args.seconds, log);
     if (args.what === 'train' || args.what === 'all') {
       const result = await runTrainBench({
         ...(backends ? { backends } : {}),
+        overrides,
         ...(args.updates !== undefined ? { updates: args.updates } : {}),
+        ...(args.warmup !== undefined ? { warmupUpdates: args.warmup } : {}),
         ...(args.solve ? {} : { solve: false as const }),
         log: progress,
       });
@@ -161,11 +216,18 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     if (args.what === 'monitor' || args.what === 'all') {
       const result = await runMonitorBench({
         ...(backends ? { backends } : {}),
+        overrides,
         ...(args.updates !== undefined ? { updates: args.updates } : {}),
+        ...(args.warmup !== undefined ? { warmupUpdates: args.warmup } : {}),
         log: progress,
       });
       printMonitor(result, log);
       report.monitor = result;
+    }
+    if (args.what === 'ops' || args.what === 'all') {
+      const result = await runOpsBench({ ...(backends ? { backends } : {}), webgpuSoftware: software, log: progress });
+      printOps(result, log);
+      report.ops = result;
     }
     if (args.what === 'sweep' || args.what === 'all') {
       const result = await runSweepBench({ log: progress });

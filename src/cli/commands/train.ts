@@ -27,7 +27,7 @@ export const trainCommand: CommandModule<object, TrainArgs> = {
       .option('set', { type: 'string', array: true, requiresArg: true, describe: 'override a config path, e.g. --set agent.lr=1e-3 (repeatable)' })
       .option('out', { type: 'string', describe: 'run folder (default results/ENV__ALGO__SEED__TIME)' })
       .option('seed', { type: 'number', describe: 'shorthand for --set run.seed=N' })
-      .option('backend', { type: 'string', choices: ['auto', 'tensorflow', 'wasm', 'cpu'], describe: 'tfjs backend (default auto)' })
+      .option('backend', { type: 'string', choices: ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'], describe: 'tfjs backend (default auto)' })
       .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
       .example('$0 train configs/cartpole-ppo.json --set run.totalSteps=50000 --seed 3', '') as unknown as Argv<TrainArgs>,
   handler: async (args: ArgumentsCamelCase<TrainArgs>) => {
