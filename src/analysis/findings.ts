@@ -296,7 +296,7 @@ export function matchedFindings(run: RunData, component: NoiseComponent, target:
 
 /**
  * The matched-progress target of one level (runs differing only in seed): the one sweep.csv gives, else computed as
- * sweep-results.ts does (min + fraction·(max − min) of the return_mean its completed runs logged, all runs if none;
+ * sweep/results.ts does (min + fraction·(max − min) of the return_mean its completed runs logged, all runs if none;
  * `fraction` defaults to noise-figures.ts's).
  */
 export function levelTarget(runs: readonly RunData[], fraction?: number): number {

@@ -42,7 +42,8 @@ import { NOISE_COMPONENTS, type NoiseComponent } from '../core/components.js';
 import { InvalidValueError } from '../core/errors.js';
 import { writeCsvAtomic, type CsvValue } from '../run/csv.js';
 import { readJson, readRunFolder, writeJsonAtomic } from '../run/run-folder.js';
-import { resolveRunConfig, runDirOf, SWEEP_MANIFEST, type PlannedRun, type SweepManifest, type SweepPlan } from './sweep.js';
+import { runDirOf, SWEEP_MANIFEST, type SweepManifest } from './sweep/folder.js';
+import { resolveRunConfig, type PlannedRun, type SweepPlan } from './sweep/plan.js';
 
 export type BatchScale = 'envs' | 'steps';
 export type LrRule = 'fixed' | 'paper';

@@ -1,26 +1,6 @@
 /**
- * `gradnoise reproduce`: the paper's headline findings (docs/science.md, "The findings to reproduce") from ready-made experiments.
- *
- * A preset is plain data, `configs/reproduce/<name>.json`, listing the parts to run; paths are relative to the file:
- *
- *     {
- *       "name": "full",                                        // default output folder: results/reproduce-<name>
- *       "description": "...",
- *       "sweeps": ["../sweeps/cartpole-difficulty.json", ...], // sweep files (see sweep.ts)
- *       "criticalBatch": [                                     // critical-batch experiments (see critical-batch.ts)
- *         { "name": "critical-batch-cartpole-level0", "config": "../cartpole-ppo.json",
- *           "set": { "env.level": 0, "run.totalSteps": 100000 },
- *           "batchSizes": [128, 256, 512, 1024], "seeds": 2, "targets": ["50%"] }
- *       ]
- *     }
- *
- * Critical-batch entries take the `critical-batch` command's options as keys: `scale`, `lrRule`, `lrNoiseScale`,
- * `lrAlpha`, `lrMultipliers`, `component`, with the same defaults.
- *
- * Everything is read, expanded and validated (preset schema, every sweep file and config, env ids, params and
- * levels, the output folders) before anything is written, so bad input exits 2 and leaves nothing behind. A difficulty
- * sweep whose levels resolve to the same env params (a base config pinning the params the ladder sets) is refused too:
- * its noise-vs-difficulty figure would compare a task with itself.
+ * `gradnoise reproduce`: the paper's headline findings (docs/science.md, "The findings to reproduce") from ready-made
+ * experiments, a preset's parts (reproduce-preset.ts) run one after another.
  *
  * The output folder DIR holds one normal sweep / critical-batch folder per part, `DIR/<part name>/` (each resumable:
  * rerunning the preset into DIR skips completed runs), and `DIR/reproduce.json`: the preset, every part with its run
@@ -30,275 +10,24 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
-import type { RunConfig } from '../config/schema.js';
-import { analyzeCriticalBatch, parseTargets, planCriticalBatch, type CriticalBatchResult } from './critical-batch.js';
-import type { TargetSpec } from '../analysis/critical-batch-fit.js';
-import { ConfigError, InputError, InvalidValueError } from '../core/errors.js';
-import { valueAt } from '../core/json-path.js';
+import { analyzeCriticalBatch, type CriticalBatchResult } from './critical-batch.js';
+import { InvalidValueError } from '../core/errors.js';
 import type { NoiseComponent } from '../core/components.js';
 import { formatDuration, type ProgressMode } from '../run/progress.js';
-import { getEnvSpec, resolveEnvParams } from '../run/registry.js';
-import { packageRoot, packageVersion } from '../core/package-root.js';
+import { packageVersion } from '../core/package-root.js';
 import { machineInfo, type MachineInfo } from '../run/machine.js';
 import { readJson, writeJsonAtomic } from '../run/run-folder.js';
-import { MATCHED_FRACTION } from './sweep-results.js';
+import type { PresetFile, ReproducePart, ReproducePlan } from './reproduce-preset.js';
+import { submitFinishJob } from './slurm/executor.js';
+import type { ExecutorChoice } from './slurm/options.js';
+import { MATCHED_FRACTION, SweepAggregator } from './sweep/results.js';
+import { checkOutDir, readManifest, readRunSummary, runDirOf, SWEEP_MANIFEST } from './sweep/folder.js';
+import type { SweepPlan } from './sweep/plan.js';
+import type { RunOne } from './sweep/pool.js';
+import { runSweep, type SweepResult } from './sweep/run.js';
 import { figureJson, toJsonNumber, type FigureJson } from '../analysis/findings.js';
 import { formatCriticalPartFindings, formatSweepPartFindings } from '../analysis/findings-format.js';
 import type { CriticalPartFindings, SweepPartFindings } from '../analysis/findings-parts.js';
-import {
-  canonicalJson,
-  checkOutDir,
-  loadSweepFile,
-  readRunSummary,
-  reasonOf,
-  resolveRunConfig,
-  runDirOf,
-  runSweep,
-  validatePlan,
-  type RunOne,
-  type SweepPlan,
-  type SweepResult,
-} from './sweep.js';
-
-// ---------------------------------------------------------------------------------------------------------------
-// The preset file
-
-const partName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]*$/, 'expected letters, digits, . _ - (it names the output folder)');
-const configPath = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_-]+)*$/, 'expected a dot-separated config path such as env.level');
-
-export const criticalBatchEntrySchema = z.strictObject({
-  name: partName.describe('names the output folder DIR/<name>'),
-  description: z.string().optional(),
-  config: z.string().min(1).describe('config file, relative to the preset file'),
-  set: z.record(configPath, z.unknown()).default({}).describe('config overrides (path → value), e.g. env.level, run.totalSteps'),
-  batchSizes: z.array(z.number().int().positive()).min(2).describe('batch sizes B = numEnvs × numSteps'),
-  seeds: z
-    .union([z.number().int().positive(), z.array(z.number().int().min(0)).min(1)])
-    .default(3)
-    .describe('seed list, or a count N meaning seeds 1..N'),
-  targets: z
-    .array(z.union([z.number(), z.string().min(1)]))
-    .min(1)
-    .default(['25%', '50%', '75%'])
-    .describe('returns to reach: absolute (200) or % of the reached return range ("50%")'),
-  scale: z.enum(['envs', 'steps']).default('envs'),
-  lrRule: z.enum(['paper', 'fixed']).default('paper'),
-  lrNoiseScale: z.number().positive().optional(),
-  lrAlpha: z.number().min(0).optional(),
-  lrMultipliers: z.array(z.number().positive()).min(1).default([1]),
-  component: z.enum(['policy', 'value', 'total']).default('policy'),
-});
-
-export const presetSchema = z.strictObject({
-  name: partName.describe('preset name; the default output folder is results/reproduce-<name>'),
-  description: z.string().optional(),
-  sweeps: z.array(z.string().min(1)).default([]).describe('sweep files, relative to the preset file'),
-  criticalBatch: z.array(criticalBatchEntrySchema).default([]).describe('critical-batch experiments'),
-});
-
-export type PresetFile = z.infer<typeof presetSchema>;
-export type CriticalBatchEntry = z.infer<typeof criticalBatchEntrySchema>;
-
-/** The presets shipped in configs/reproduce/. */
-export const BUILT_IN_PRESETS = ['quick', 'full'] as const;
-
-/** One part of a preset, expanded and ready to run into `DIR/<name>/`. */
-export interface ReproducePart {
-  readonly kind: 'sweep' | 'critical-batch';
-  readonly name: string;
-  /** Where it is defined: the sweep file, or `<preset file>#criticalBatch.<i>`. */
-  readonly source: string;
-  readonly plan: SweepPlan;
-  /** Critical-batch parts: the analysis settings. */
-  readonly targets?: readonly TargetSpec[];
-  readonly component?: NoiseComponent;
-  /** Critical-batch parts: where a config path's value came from (`<preset>: criticalBatch.0.set.env.level`, else the config file). */
-  readonly where?: (configPath: string) => string;
-}
-
-export interface ReproducePlan {
-  readonly file: string;
-  readonly preset: PresetFile;
-  readonly parts: readonly ReproducePart[];
-}
-
-
-/** `quick` / `full` (any name in configs/reproduce/) → that file; anything that looks like a path → the path. */
-export function resolvePresetFile(preset: string): string {
-  const folder = path.join(packageRoot(), 'configs', 'reproduce');
-  if (/^[A-Za-z0-9][A-Za-z0-9_-]*$/.test(preset)) {
-    const file = path.join(folder, `${preset}.json`);
-    if (fs.existsSync(file)) return file;
-    const known = fs.existsSync(folder) ? fs.readdirSync(folder).filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort() : [...BUILT_IN_PRESETS];
-    throw new InvalidValueError('--preset', preset, `expected a preset name (${known.join(', ')}) or a preset file path`);
-  }
-  if (!fs.existsSync(preset)) throw new InvalidValueError('--preset', preset, 'no such preset file');
-  return path.resolve(preset);
-}
-
-function readJsonFile(file: string, where: string): unknown {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch {
-    throw new ConfigError(where, file, 'cannot read file');
-  }
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (error) {
-    throw new ConfigError(where, file, `not valid JSON: ${(error as Error).message}`);
-  }
-}
-
-function parsePreset(raw: unknown, file: string): PresetFile {
-  const result = presetSchema.safeParse(raw);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    let at = issue.path.map(String);
-    let message = issue.message;
-    if (issue.code === 'unrecognized_keys') {
-      at = [...at, issue.keys[0]!];
-      message = `unknown key '${issue.keys[0]}'`;
-    } else if (issue.code === 'invalid_key') {
-      message = issue.issues[0]?.message ?? message;
-    }
-    throw new ConfigError(`${display(file)}: ${at.join('.') || '(preset)'}`, valueAt(raw, at), message);
-  }
-  const preset = result.data;
-  if (preset.sweeps.length + preset.criticalBatch.length === 0) {
-    throw new ConfigError(`${display(file)}: sweeps`, preset.sweeps, 'a preset lists at least one sweep or critical-batch experiment');
-  }
-  return preset;
-}
-
-/** Read a preset file and expand every part (sweep files, configs), validating everything that needs no registry. */
-export function loadPreset(file: string): ReproducePlan {
-  const raw = readJsonFile(file, '--preset');
-  const preset = parsePreset(raw, file);
-  const presetDir = path.dirname(path.resolve(file));
-  const parts: ReproducePart[] = [];
-
-  preset.sweeps.forEach((entry, i) => {
-    const sweepFile = path.resolve(presetDir, entry);
-    if (!fs.existsSync(sweepFile)) throw new ConfigError(`${display(file)}: sweeps.${i}`, entry, `no such sweep file (${display(sweepFile)})`);
-    let plan: SweepPlan;
-    try {
-      plan = loadSweepFile(sweepFile);
-    } catch (error) {
-      throw withFile(error, sweepFile);
-    }
-    parts.push({ kind: 'sweep', name: plan.name, source: sweepFile, plan });
-  });
-
-  preset.criticalBatch.forEach((entry, i) => {
-    const where = `${display(file)}: criticalBatch.${i}`;
-    const configFile = path.resolve(presetDir, entry.config);
-    const base = readJsonFile(configFile, `${where}.config`);
-    if (base === null || typeof base !== 'object' || Array.isArray(base)) throw new ConfigError(`${where}.config`, entry.config, 'expected a JSON object');
-    const origin = Object.fromEntries(Object.keys(entry.set).map((k) => [k, `${where}.set.${k}`]));
-    if ('run.seed' in entry.set) throw new ConfigError(`${where}.set.run.seed`, entry.set['run.seed'], "set seeds with the entry's 'seeds'");
-    let config: RunConfig;
-    try {
-      // The seed is set per run by the plan.
-      config = resolveRunConfig(base as Record<string, unknown>, entry.set, 1, entry.name, origin);
-    } catch (error) {
-      if (error instanceof InputError && error.path.startsWith('base.')) {
-        throw new ConfigError(`${display(configFile)}: ${error.path.slice('base.'.length)}`, error.value, reasonOf(error));
-      }
-      throw error;
-    }
-    const seeds = typeof entry.seeds === 'number' ? Array.from({ length: entry.seeds }, (_, k) => k + 1) : entry.seeds;
-    let plan: SweepPlan;
-    let targets: TargetSpec[];
-    try {
-      plan = planCriticalBatch({
-        config,
-        configDir: path.dirname(configFile),
-        batchSizes: entry.batchSizes,
-        seeds,
-        scale: entry.scale,
-        lrRule: entry.lrRule,
-        ...(entry.lrNoiseScale !== undefined ? { lrNoiseScale: entry.lrNoiseScale } : {}),
-        ...(entry.lrAlpha !== undefined ? { lrAlpha: entry.lrAlpha } : {}),
-        lrMultipliers: entry.lrMultipliers,
-        name: entry.name,
-      });
-      targets = parseTargets(entry.targets.map(String).join(','), `${where}.targets`);
-    } catch (error) {
-      if (error instanceof InputError && error.path.startsWith('--')) {
-        const key = { '--batch-sizes': 'batchSizes', '--seeds': 'seeds', '--lr-rule': 'lrRule', '--lr-noise-scale': 'lrNoiseScale', '--lr-alpha': 'lrAlpha', '--lr-multipliers': 'lrMultipliers' }[error.path];
-        throw new ConfigError(`${where}.${key ?? error.path}`, error.value, reasonOf(error));
-      }
-      throw error;
-    }
-    const whereOf = (configPath: string) => {
-      const key = Object.keys(entry.set).find((k) => configPath === k || configPath.startsWith(`${k}.`));
-      return key !== undefined ? `${where}.set.${key}${configPath.slice(key.length)}` : `${display(configFile)}: ${configPath}`;
-    };
-    parts.push({ kind: 'critical-batch', name: entry.name, source: `${path.resolve(file)}#criticalBatch.${i}`, plan, targets, component: entry.component, where: whereOf });
-  });
-
-  const seen = new Map<string, ReproducePart>();
-  for (const part of parts) {
-    const other = seen.get(part.name);
-    if (other) throw new ConfigError(`${display(file)}: ${part.kind === 'sweep' ? 'sweeps' : 'criticalBatch'}`, part.name, `two parts are named '${part.name}' (${display(other.source)} and ${display(part.source)}); each writes DIR/<name>/`);
-    seen.set(part.name, part);
-  }
-  return { file: path.resolve(file), preset, parts };
-}
-
-/** An InputError from a sweep file, with the file named in its path. */
-function withFile(error: unknown, file: string): unknown {
-  if (!(error instanceof InputError)) return error;
-  if (error.path === 'SWEEP') return new ConfigError(display(file), error.value, reasonOf(error));
-  return new ConfigError(`${display(file)}: ${error.path}`, error.value, reasonOf(error));
-}
-
-/**
- * What needs the registry: env ids, params and levels for every run of every part (validatePlan), and that each
- * difficulty sweep's levels really are different tasks.
- */
-export async function validateReproducePlan(plan: ReproducePlan): Promise<void> {
-  for (const part of plan.parts) {
-    try {
-      await validatePlan(part.plan);
-    } catch (error) {
-      if (part.where && error instanceof InputError && error.path.startsWith('base.')) {
-        throw new ConfigError(part.where(error.path.slice('base.'.length)), error.value, reasonOf(error));
-      }
-      throw withFile(error, part.source);
-    }
-    if (part.kind === 'sweep') checkLadderIsLive(part);
-  }
-}
-
-/**
- * Runs of a sweep that differ only in `env.level` must resolve to different env params; otherwise the base config pins
- * every param the ladder sets (e.g. explicit `env.params`), and "noise vs difficulty" would compare a task with itself.
- */
-export function checkLadderIsLive(part: ReproducePart): void {
-  const byRest = new Map<string, Map<string, number>>();
-  for (const run of part.plan.runs) {
-    const config = run.config;
-    const rest = canonicalJson({ ...config, env: { ...config.env, level: null }, run: { ...config.run, seed: null, name: null } });
-    const spec = getEnvSpec(config.env.id);
-    const params = canonicalJson(resolveEnvParams(spec, config.env.level, config.env.params));
-    let levels = byRest.get(rest);
-    if (!levels) byRest.set(rest, (levels = new Map()));
-    for (const [otherParams, otherLevel] of levels) {
-      if (otherLevel !== config.env.level && otherParams === params) {
-        const pinned = Object.keys(config.env.params);
-        throw new ConfigError(
-          `${display(part.source)}: env.params`,
-          config.env.params,
-          `levels ${otherLevel} and ${config.env.level} of ${config.env.id} resolve to the same env params${pinned.length > 0 ? ` (explicit params ${pinned.join(', ')} override the ladder; set "env.params": {} in the sweep's "set")` : ''}`,
-        );
-      }
-    }
-    levels.set(params, config.env.level);
-  }
-}
 
 export const REPRODUCE_MANIFEST = 'reproduce.json';
 
@@ -344,11 +73,14 @@ export interface ReproduceOptions {
   /** Run in this process with this function (tests). */
   readonly runOne?: RunOne;
   readonly workerScript?: string;
-  /** Called with DIR at the end (also after an interrupt): the report. */
+  /** Where runs execute (default local workers). With Slurm every part is submitted at once. */
+  readonly executor?: ExecutorChoice;
+  /** Called with DIR at the end (also after an interrupt; not when detached): the report. */
   readonly onDone?: (dir: string) => unknown;
 }
 
-export type PartStatus = 'pending' | 'running' | 'completed' | 'interrupted' | 'failed' | 'not_started';
+/** `submitted`: detached on Slurm; the finish job fills in the rest. */
+export type PartStatus = 'pending' | 'running' | 'submitted' | 'completed' | 'interrupted' | 'failed' | 'not_started';
 
 export interface PartRecord {
   readonly name: string;
@@ -371,6 +103,8 @@ export interface PartRecord {
   startedAt: string | null;
   finishedAt: string | null;
   backends: string[];
+  /** Slurm: the part's array jobs. */
+  jobs?: readonly string[];
   error?: string;
   findings?: unknown;
 }
@@ -382,8 +116,12 @@ export interface ReproduceManifest {
   /** When this invocation started (createdAt: the first one). */
   readonly startedAt: string;
   updatedAt: string;
-  status: 'running' | 'completed' | 'interrupted' | 'failed';
+  status: 'running' | 'submitted' | 'completed' | 'interrupted' | 'failed';
   readonly workers: number;
+  /** Where the runs of this invocation executed. */
+  readonly executor?: ExecutorChoice['executor'];
+  /** Slurm, detached: the job that writes the findings and the report once every part's jobs have ended. */
+  finishJob?: string;
   readonly machine: MachineInfo;
   readonly rules: Record<string, string>;
   readonly parts: PartRecord[];
@@ -405,6 +143,8 @@ export interface ReproduceResult {
   readonly dir: string;
   readonly manifest: ReproduceManifest;
   readonly interrupted: boolean;
+  /** Slurm: the client returned after submitting. */
+  readonly detached: boolean;
   /** Runs that ended failed (any part) or diverged (sweep parts; in critical-batch parts divergence is data). */
   readonly failedRuns: number;
 }
@@ -417,15 +157,8 @@ export function reproduceExitCode(result: ReproduceResult): number {
 
 const PLAN_STEPS = (plan: SweepPlan) => plan.runs.reduce((sum, r) => sum + r.config.run.totalSteps, 0);
 
-/** Run every part of a validated plan into `options.out` (call loadPreset, validateReproducePlan, checkReproduceDir first). */
-export async function runReproduce(plan: ReproducePlan, options: ReproduceOptions): Promise<ReproduceResult> {
-  const out = options.out;
-  const stream = options.stream ?? process.stderr;
-  const mode = options.progress ?? 'quiet';
-  const say = (text: string) => {
-    if (mode !== 'quiet') stream.write(mode === 'tty' ? `\r\x1b[2K${text}\n` : `${text}\n`);
-  };
-  const workers = options.workers ?? os.availableParallelism();
+/** reproduce.json for a new invocation into `out` (an earlier one's figures kept in its history), and its saver. */
+function openManifest(plan: ReproducePlan, out: string, workers: number, executor: ExecutorChoice['executor']) {
   fs.mkdirSync(out, { recursive: true });
   const manifestFile = path.join(out, REPRODUCE_MANIFEST);
   const startedAt = new Date().toISOString();
@@ -460,6 +193,7 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
     updatedAt: startedAt,
     status: 'running',
     workers,
+    executor,
     machine: machineInfo(),
     rules: {
       growth: 'B_simple over the last quarter of a run (by env steps) / over the first quarter; ratio of means (mean tr(Σ) / mean |G|²) over the measurements in each quarter; pooled over seeds',
@@ -493,22 +227,57 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
     writeJsonAtomic(manifestFile, manifest);
   };
   save();
+  return { manifest, save, t0 };
+}
+
+
+/** A finished part's findings: its critical-batch analysis, or its sweep's groups. */
+function partFindings(part: ReproducePart, dir: string): unknown {
+  if (part.kind === 'sweep') return sweepFindings(dir);
+  return criticalFindings(analyzeCriticalBatch(dir, { ...(part.targets ? { targets: part.targets } : {}), ...(part.component ? { component: part.component } : {}) }));
+}
+
+/** Runs of a part that count as failed: failed ones, and in sweeps diverged ones (in critical-batch parts divergence is data). */
+function countsAsFailed(part: ReproducePart, status: string): boolean {
+  return status === 'failed' || (part.kind === 'sweep' && status === 'diverged');
+}
+
+/**
+ * Run every part of a validated plan into `options.out` (call loadPreset, validateReproducePlan, checkReproduceDir
+ * first): one after another locally, all at once on Slurm (or, detached, submitted with a finish job).
+ */
+export async function runReproduce(plan: ReproducePlan, options: ReproduceOptions): Promise<ReproduceResult> {
+  const out = options.out;
+  const stream = options.stream ?? process.stderr;
+  const executor = options.executor ?? { executor: 'local' };
+  const slurm = executor.executor === 'slurm';
+  const detach = executor.executor === 'slurm' && executor.detach;
+  // Parts running side by side print their lines in turn; a live terminal line would garble.
+  const mode = slurm && options.progress === 'tty' ? 'plain' : (options.progress ?? 'quiet');
+  const say = (text: string) => {
+    if (mode !== 'quiet') stream.write(mode === 'tty' ? `\r\x1b[2K${text}\n` : `${text}\n`);
+  };
+  const workers = options.workers ?? os.availableParallelism();
+  const { manifest, save, t0 } = openManifest(plan, out, workers, executor.executor);
 
   const totalRuns = plan.parts.reduce((n, p) => n + p.plan.runs.length, 0);
   const totalSteps = plan.parts.reduce((n, p) => n + PLAN_STEPS(p.plan), 0);
-  say(`reproduce ${plan.preset.name}: ${plan.parts.length} parts, ${totalRuns} runs, ${formatSteps(totalSteps)} env steps, ${workers} worker${workers === 1 ? '' : 's'}; results in ${out}`);
+  const where = slurm ? 'on Slurm' : `${workers} worker${workers === 1 ? '' : 's'}`;
+  say(`reproduce ${plan.preset.name}: ${plan.parts.length} parts, ${totalRuns} runs, ${formatSteps(totalSteps)} env steps, ${where}; results in ${out}`);
 
   let interrupted = false;
   let failedRuns = 0;
+  let doneParts = 0;
   let doneRuns = 0;
   let doneSteps = 0;
   let stepsRunHere = 0;
-  for (const [index, part] of plan.parts.entries()) {
+  const runPart = async (index: number) => {
+    const part = plan.parts[index]!;
     const record = manifest.parts[index]!;
     if (options.signal?.aborted) {
       interrupted = true;
       record.status = 'not_started';
-      continue;
+      return;
     }
     const dir = path.join(out, part.name);
     say(`reproduce ${plan.preset.name}: part ${index + 1}/${plan.parts.length}, ${part.kind} ${part.name} (${part.plan.runs.length} runs)`);
@@ -521,6 +290,9 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
       result = await runSweep(part.plan, {
         out: dir,
         workers,
+        executor,
+        // Detached, one finish job for the whole reproduction (below) does every part's aggregates.
+        finishJob: false,
         progress: mode,
         stream,
         ...(options.signal ? { signal: options.signal } : {}),
@@ -528,12 +300,7 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
         ...(options.runOne ? { runOne: options.runOne } : {}),
         ...(options.workerScript ? { workerScript: options.workerScript } : {}),
       });
-      if (part.kind === 'critical-batch') {
-        const analysis = analyzeCriticalBatch(dir, { ...(part.targets ? { targets: part.targets } : {}), ...(part.component ? { component: part.component } : {}) });
-        record.findings = criticalFindings(analysis);
-      } else {
-        record.findings = sweepFindings(dir);
-      }
+      if (!result.detached) record.findings = partFindings(part, dir);
     } catch (error) {
       record.error = (error as Error).message;
     }
@@ -541,10 +308,10 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
     record.finishedAt = new Date().toISOString();
     record.backends = backendsOf(part.plan, dir);
     if (result) {
+      if (result.jobs.length > 0) record.jobs = result.jobs;
       record.completed = part.plan.runs.filter((r) => readRunSummary(runDirOf(dir, r.id))?.status === 'completed').length;
       record.skipped = result.skipped;
-      // In a critical-batch experiment a diverged run is data (that lr does not suit that batch size).
-      const failed = part.kind === 'critical-batch' ? result.records.filter((r) => r.status === 'failed').length : result.failed;
+      const failed = result.records.filter((r) => countsAsFailed(part, r.status)).length;
       record.failed = failed;
       failedRuns += failed;
       if (result.interrupted) interrupted = true;
@@ -557,20 +324,45 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
         if (r.status !== 'skipped') stepsRunHere += steps;
       }
     }
-    record.status = record.error !== undefined ? 'failed' : result?.interrupted ? 'interrupted' : 'completed';
+    record.status = record.error !== undefined ? 'failed' : result?.detached ? 'submitted' : result?.interrupted ? 'interrupted' : 'completed';
     manifest.timings.runsS = round((performance.now() - t0) / 1000);
     save();
+    doneParts += 1;
     if (record.error !== undefined) say(`reproduce ${plan.preset.name}: part ${part.name} failed: ${record.error}`);
+    if (result?.detached) return;
     const elapsed = (performance.now() - t0) / 1000;
     const eta = stepsRunHere > 0 && doneSteps < totalSteps ? ((totalSteps - doneSteps) / stepsRunHere) * elapsed : 0;
     say(
-      `reproduce ${plan.preset.name}: ${index + 1}/${plan.parts.length} parts done, ${doneRuns}/${totalRuns} runs, ` +
+      `reproduce ${plan.preset.name}: ${doneParts}/${plan.parts.length} parts done, ${doneRuns}/${totalRuns} runs, ` +
         `${Math.round((100 * doneSteps) / Math.max(1, totalSteps))}% of env steps, elapsed ${formatDuration(elapsed)}` +
         (doneSteps < totalSteps && !interrupted ? `, eta ~${formatDuration(eta)}` : ''),
     );
     if (mode !== 'quiet' && record.findings) stream.write(formatPartFindings(part, record.findings));
-  }
+  };
+  if (slurm) await Promise.all(plan.parts.map((_, index) => runPart(index)));
+  else for (let index = 0; index < plan.parts.length; index++) await runPart(index);
 
+  const jobs = manifest.parts.flatMap((p) => (p.status === 'submitted' ? (p.jobs ?? []) : []));
+  if (detach && jobs.length > 0) {
+    manifest.status = manifest.parts.some((p) => p.status === 'failed') ? 'failed' : 'submitted';
+    manifest.finishJob = await submitFinishJob({ name: `reproduce-${plan.preset.name}`, out, after: jobs, slurm: executor.slurm, args: [], say });
+    save();
+    say(`reproduce ${plan.preset.name}: detached; ${jobs.length} Slurm array job(s) run the parts${manifest.finishJob ? `, job ${manifest.finishJob} writes the findings and the report at the end` : ''}. Follow with: gradnoise sweep status ${out}`);
+    return { dir: out, manifest, interrupted: false, detached: true, failedRuns };
+  }
+  return closeReproduce(plan, out, manifest, save, interrupted, failedRuns, { ...options, progress: mode });
+}
+
+/** Status of the whole reproduction, then the report (timed), then the closing line. */
+async function closeReproduce(
+  plan: ReproducePlan,
+  out: string,
+  manifest: ReproduceManifest,
+  save: () => void,
+  interrupted: boolean,
+  failedRuns: number,
+  options: Pick<ReproduceOptions, 'onDone' | 'progress' | 'stream'>,
+): Promise<ReproduceResult> {
   manifest.status = interrupted ? 'interrupted' : failedRuns > 0 || manifest.parts.some((p) => p.status === 'failed') ? 'failed' : 'completed';
   save();
   if (options.onDone) {
@@ -579,8 +371,58 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
     manifest.timings.reportS = round((performance.now() - tReport) / 1000);
     save();
   }
-  say(`reproduce ${plan.preset.name}: ${manifest.status} in ${formatDuration(manifest.timings.totalS)} (runs ${formatDuration(manifest.timings.runsS)}${manifest.timings.reportS !== null ? `, report ${formatDuration(manifest.timings.reportS)}` : ''}); results in ${out}`);
-  return { dir: out, manifest, interrupted, failedRuns };
+  if ((options.progress ?? 'quiet') !== 'quiet') {
+    (options.stream ?? process.stderr).write(
+      `reproduce ${plan.preset.name}: ${manifest.status} in ${formatDuration(manifest.timings.totalS)} (runs ${formatDuration(manifest.timings.runsS)}${manifest.timings.reportS !== null ? `, report ${formatDuration(manifest.timings.reportS)}` : ''}); results in ${out}\n`,
+    );
+  }
+  return { dir: out, manifest, interrupted, detached: false, failedRuns };
+}
+
+/**
+ * The end of a detached reproduction, run by its finish job once every part's jobs have ended: each part's
+ * aggregates and findings from its folder, reproduce.json's statuses and counts, and the report.
+ */
+export async function finishReproduce(plan: ReproducePlan, out: string, options: Pick<ReproduceOptions, 'onDone' | 'progress' | 'stream'> = {}): Promise<ReproduceResult> {
+  const manifestFile = path.join(out, REPRODUCE_MANIFEST);
+  const manifest = readJson<ReproduceManifest>(manifestFile);
+  const t0 = performance.now();
+  const totalBefore = manifest.timings.totalS;
+  const save = () => {
+    manifest.updatedAt = new Date().toISOString();
+    manifest.timings.totalS = round(totalBefore + (performance.now() - t0) / 1000);
+    writeJsonAtomic(manifestFile, manifest);
+  };
+  // The runs ran out of this process's sight: from submission to now.
+  manifest.timings.runsS = round((Date.now() - Date.parse(manifest.startedAt)) / 1000);
+  let failedRuns = 0;
+  let interrupted = false;
+  for (const [index, part] of plan.parts.entries()) {
+    const record = manifest.parts[index]!;
+    const dir = path.join(out, part.name);
+    if (!fs.existsSync(path.join(dir, SWEEP_MANIFEST))) {
+      record.status = 'not_started';
+      interrupted = true;
+      continue;
+    }
+    const statuses = part.plan.runs.map((r) => readRunSummary(runDirOf(dir, r.id))?.status ?? 'pending');
+    try {
+      new SweepAggregator(readManifest(dir), dir).write();
+      record.findings = partFindings(part, dir);
+    } catch (error) {
+      record.error = (error as Error).message;
+    }
+    record.completed = statuses.filter((st) => st === 'completed').length;
+    record.failed = statuses.filter((st) => countsAsFailed(part, st)).length;
+    record.backends = backendsOf(part.plan, dir);
+    record.finishedAt = new Date().toISOString();
+    failedRuns += record.failed;
+    const unfinished = statuses.some((st) => st === 'pending' || st === 'interrupted');
+    if (unfinished) interrupted = true;
+    record.status = record.error !== undefined ? 'failed' : unfinished ? 'interrupted' : 'completed';
+    save();
+  }
+  return closeReproduce(plan, out, manifest, save, interrupted, failedRuns, options);
 }
 
 function backendsOf(plan: SweepPlan, dir: string): string[] {

@@ -18,8 +18,8 @@ import type { RunConfig } from '../config/schema.js';
 import { isNoiseComponent, type NoiseComponent } from '../core/components.js';
 import { CRITICAL_BATCH_COLUMNS, parseTargets, type CriticalBatchDefinition, type CriticalBatchFile, type TargetResult } from '../experiments/critical-batch.js';
 import type { REPRODUCE_MANIFEST, ReproduceManifest } from '../experiments/reproduce.js';
-import { SWEEP_MANIFEST, type SweepManifest } from '../experiments/sweep.js';
-import { MATCHED_FRACTION } from '../experiments/sweep-results.js';
+import { SWEEP_MANIFEST, type SweepManifest } from '../experiments/sweep/folder.js';
+import { MATCHED_FRACTION } from '../experiments/sweep/results.js';
 import { cellNumber, readCsvIfExists, type CsvTable } from '../run/csv.js';
 import { readJson, readRunFolder, RUN_FILES } from '../run/run-folder.js';
 
@@ -106,7 +106,7 @@ export function loadRuns(dir: string, manifest: SweepManifest | null, aggregate:
 // ---------------------------------------------------------------------------------------------------------------
 // Sweeps
 
-/** The part of sweep-summary.json the report reads (sweep-results.ts writes its rules in words). */
+/** The part of sweep-summary.json the report reads (sweep/results.ts writes its rules in words). */
 interface SweepSummaryRules {
   readonly rules?: Readonly<Record<string, string>>;
 }
@@ -137,7 +137,7 @@ export function loadSweep(dir: string): SweepInfo {
   const varied = (manifest?.keys ?? []).filter((p) => !['env.id', 'env.level', 'run.seed'].includes(p));
   const family = new Map(runs.map((run) => [run.id, [run.envId, ...varied.map((p) => `${p}=${formatSetting(settings.get(run.id)?.[p])}`)].join(' · ')]));
   const rules = readJsonIfAny<SweepSummaryRules>(path.join(dir, SWEEP_SUMMARY))?.rules ?? null;
-  // Sweeps match progress at sweep-results.ts's fraction (runSweep sets no other).
+  // Sweeps match progress at sweep/results.ts's fraction (runSweep sets no other).
   const fraction = MATCHED_FRACTION;
   return {
     dir,

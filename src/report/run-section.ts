@@ -5,7 +5,7 @@
  */
 import { componentFindings, FINDINGS_CONFIDENCE, runComponents, type RunData } from '../analysis/findings.js';
 import { formatFigure } from '../analysis/findings-format.js';
-import type { SweepManifest } from '../experiments/sweep.js';
+import type { SweepManifest } from '../experiments/sweep/folder.js';
 import type { NoiseColumn } from '../monitor/monitor.js';
 import { cellNumber } from '../run/csv.js';
 import type { RunMeta } from '../run/run-folder.js';

@@ -1,5 +1,5 @@
 /**
- * Findings as data: per-run, per-level and per-family noise figures agree with sweep-results.ts's aggregate (one rule
+ * Findings as data: per-run, per-level and per-family noise figures agree with sweep/results.ts's aggregate (one rule
  * for both), recover the fixture's known growth and level ratios, and trends read their intervals.
  */
 import assert from 'node:assert/strict';
@@ -21,7 +21,7 @@ import {
   type RunData,
 } from '../../src/analysis/findings.js';
 import { formatFigure } from '../../src/analysis/findings-format.js';
-import { SweepAggregator, type AggregatePlan } from '../../src/experiments/sweep-results.js';
+import { SweepAggregator, type AggregatePlan } from '../../src/experiments/sweep/results.js';
 import { readRunFolder } from '../../src/run/run-folder.js';
 import { tempDir } from '../helpers/report-assert.js';
 import { writeRunFolder, writeSweepFolder } from '../helpers/report-fixtures.js';
@@ -31,7 +31,7 @@ function runsOf(dir: string): RunData[] {
 }
 
 describe('findings', () => {
-  it('matched progress as sweep-results.ts computes it: per-run figures, pooled levels and level ratios agree with its aggregate', () => {
+  it('matched progress as sweep/results.ts computes it: per-run figures, pooled levels and level ratios agree with its aggregate', () => {
     const dir = tempDir();
     writeSweepFolder(dir, { envs: ['CartPole-v1'], levels: [0, 2], seeds: [1, 2, 3], updates: 40 });
     const plan = JSON.parse(fs.readFileSync(path.join(dir, 'sweep.json'), 'utf8')) as AggregatePlan;

@@ -17,7 +17,7 @@ import {
 import { analyzeTarget, bestPerBatchSize, fitCriticalBatch, paperLearningRate, type TargetCell } from '../../src/analysis/critical-batch-fit.js';
 import { InputError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
-import { runSweep } from '../../src/experiments/sweep.js';
+import { runSweep } from '../../src/experiments/sweep/run.js';
 import type { RunSeries } from '../../src/analysis/noise-figures.js';
 import { writeFakeRun } from '../helpers/sweep-fakes.js';
 

@@ -9,8 +9,9 @@ import path from 'node:path';
 import { configSchema, type RunConfig } from '../../src/config/schema.js';
 import type { NoiseComponent } from '../../src/core/components.js';
 import type { CriticalBatchDefinition, CriticalBatchFile, TargetResult } from '../../src/experiments/critical-batch.js';
-import { presetSchema, type PartRecord, type ReproduceManifest } from '../../src/experiments/reproduce.js';
-import type { SweepManifest } from '../../src/experiments/sweep.js';
+import type { PartRecord, ReproduceManifest } from '../../src/experiments/reproduce.js';
+import { presetSchema } from '../../src/experiments/reproduce-preset.js';
+import type { SweepManifest } from '../../src/experiments/sweep/folder.js';
 import type { NoiseColumn, NoiseRow } from '../../src/monitor/monitor.js';
 import { CsvLog, type CsvValue } from '../../src/run/csv.js';
 import { writeJsonAtomic, type RunFolderConfig, type RunStatus, type RunSummary } from '../../src/run/run-folder.js';
@@ -211,7 +212,7 @@ export function writeSweepFolder(dir: string, options: SweepFixture = {}): strin
   return runs.map((r) => r.id);
 }
 
-/** The rules sweep-summary.json states (as sweep-results.ts writes them). */
+/** The rules sweep-summary.json states (as sweep/results.ts writes them). */
 export const SWEEP_RULES = {
   runAverage: 'ratio of means over all measurements of the run: mean trace_sigma / mean grad_sq',
   matchedProgress:

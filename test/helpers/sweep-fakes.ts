@@ -5,9 +5,11 @@
  * growth over training and proportional to 1 + level.
  */
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import type { RunTask } from '../../src/experiments/sweep.js';
-import type { RunOutcome } from '../../src/experiments/sweep-worker.js';
+import { expandSweep, type SweepPlan } from '../../src/experiments/sweep/plan.js';
+import type { RunOne, RunTask } from '../../src/experiments/sweep/pool.js';
+import type { RunOutcome } from '../../src/experiments/sweep/worker.js';
 import type { RunStatus } from '../../src/run/run-folder.js';
 
 export interface FakeRunOptions {
@@ -19,6 +21,20 @@ export interface FakeRunOptions {
   /** Wait this long per update, watching the abort signal. */
   readonly msPerUpdate?: number;
 }
+
+/** A base config for fake sweeps: batch 64, 20 updates. */
+export const BASE = { env: { id: 'CartPole-v1', numEnvs: 2 }, agent: { algo: 'ppo', numSteps: 32 }, run: { totalSteps: 1280 } };
+
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'gradnoise-sweep-'));
+}
+
+/** Levels 0..2 × seeds 1..2 of BASE. */
+export function levelSweep(extra: Record<string, unknown> = {}): SweepPlan {
+  return expandSweep({ name: 'levels', base: BASE, grid: { 'env.level': [0, 1, 2] }, seeds: 2, ...extra }, '.');
+}
+
+export const fakeRun: RunOne = (task, signal) => writeFakeRun(task, {}, signal);
 
 export const defaultBSimple = (level: number, fraction: number) => 100 * (1 + level) * (1 + 9 * fraction);
 

@@ -7,7 +7,7 @@ import { NOISE_COLUMNS } from '../../src/monitor/monitor.js';
 import { detectFolder, loadCritical, loadReproduce, loadRun, loadRuns, loadSweep } from '../../src/report/load.js';
 import { readJson, writeJsonAtomic } from '../../src/run/run-folder.js';
 import { metricsColumns } from '../../src/run/trainer.js';
-import type { SweepManifest } from '../../src/experiments/sweep.js';
+import type { SweepManifest } from '../../src/experiments/sweep/folder.js';
 import { tempDir } from '../helpers/report-assert.js';
 import { METRICS_COLUMNS, NOISE_FIXTURE_COLUMNS, writeCriticalBatchFolder, writeReproduceFolder, writeRunFolder, writeSweepFolder } from '../helpers/report-fixtures.js';
 

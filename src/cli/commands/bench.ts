@@ -1,4 +1,4 @@
-/** `gradnoise bench envs|train|monitor|ops|all [--json]`: throughput figures; with --json the last line is one JSON object. */
+/** `gradnoise bench envs|train|monitor|ops|sweep|all [--json]`: throughput figures; with --json the last line is one JSON object. */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { runEnvBench } from '../../bench/envs.js';
 import { machineInfo } from '../../run/machine.js';
@@ -6,11 +6,12 @@ import { runMonitorBench, type MonitorBenchResult } from '../../bench/monitor.js
 import { runOpsBench, type OpsBenchResult } from '../../bench/ops.js';
 import { ALL_BACKENDS, type BackendUsed, type ConcreteBackend } from '../../bench/setup.js';
 import { loadAverage } from '../../run/machine.js';
+import { runSweepBench, type SweepBenchResult } from '../../bench/sweep.js';
 import { runTrainBench, type TrainBenchResult } from '../../bench/train.js';
 import { InvalidValueError } from '../../core/errors.js';
 import { webgpuSoftwareFromEnv } from '../../run/backend.js';
 
-type BenchTarget = 'envs' | 'train' | 'monitor' | 'ops' | 'all';
+type BenchTarget = 'envs' | 'train' | 'monitor' | 'ops' | 'sweep' | 'all';
 
 interface BenchArgs {
   what: BenchTarget;
@@ -147,6 +148,18 @@ function printOps(r: OpsBenchResult, log: (line: string) => void): void {
   log(`load average (1/5/15 min): start ${r.load.start.join(' ')}, end ${r.load.end.join(' ')}; ${fixed(r.wallS, 0)} s`);
 }
 
+function printSweep(r: SweepBenchResult, log: (line: string) => void): void {
+  const c = r.config;
+  log('');
+  log(`bench sweep: ${c.runs} runs of ${c.env} ${c.algo.toUpperCase()}, ${c.totalSteps} env steps each (batch ${c.batch}), ${c.backend}, monitor ${c.monitor ? 'on' : 'off'}; ${r.cpus} CPUs`);
+  log('variant                       runs   wall s (each repeat)        median   run s (median)');
+  for (const row of r.rows) log(`${row.variant.padEnd(29)} ${String(row.runs).padStart(4)}   ${row.wallS.map((x) => fixed(x)).join(', ').padEnd(26)} ${fixed(row.medianS).padStart(7)}   ${fixed(row.runS, 2).padStart(8)}`);
+  log(`2 workers vs 1: ${fixed(r.speedup.median, 2)}x (per repeat ${r.speedup.pairs.map((x) => fixed(x, 2)).join(', ')}; target ≥ 1.8x on 2 cores)`);
+  log(`reused worker vs a process per run (wall time per run, 1 worker): ${fixed(r.reuse.median, 2)}x faster, ${fixed(r.reuse.savedPerRunS, 2)} s saved per run`);
+  log(`rows identical across variants (wall-clock columns aside): ${r.identical ? 'yes' : 'NO'}`);
+  log(`load average (1/5/15 min): start ${r.load.start.join(' ')}, end ${r.load.end.join(' ')}; ${fixed(r.wallS, 0)} s`);
+}
+
 function parseBackends(text: string | undefined): ConcreteBackend[] | undefined {
   if (text === undefined) return undefined;
   const list = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
@@ -158,10 +171,10 @@ function parseBackends(text: string | undefined): ConcreteBackend[] | undefined 
 
 export const benchCommand: CommandModule<object, BenchArgs> = {
   command: 'bench <what>',
-  describe: 'Throughput benchmarks (envs, train, monitor, ops, or all)',
+  describe: 'Throughput benchmarks (envs, train, monitor, ops, sweep, or all)',
   builder: (y: Argv) =>
     y
-      .positional('what', { choices: ['envs', 'train', 'monitor', 'ops', 'all'] as const, demandOption: true })
+      .positional('what', { choices: ['envs', 'train', 'monitor', 'ops', 'sweep', 'all'] as const, demandOption: true })
       .option('json', { type: 'boolean', default: false, describe: 'end with one JSON line holding every figure' })
       .option('seconds', { type: 'number', default: 0.5, describe: 'envs: measuring time per env case' })
       .option('solve', { type: 'boolean', default: true, describe: 'train: also time a wasm run to mean return 475 (--no-solve skips it, ~1-2 min)' })
@@ -219,6 +232,11 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       const result = await runOpsBench({ ...(backends ? { backends } : {}), webgpuSoftware: software, log: progress });
       printOps(result, log);
       report.ops = result;
+    }
+    if (args.what === 'sweep' || args.what === 'all') {
+      const result = await runSweepBench({ log: progress });
+      printSweep(result, log);
+      report.sweep = result;
     }
     report.loadEnd = loadAverage();
     if (args.json) log(JSON.stringify(report, (_key, value) => (typeof value === 'number' && !Number.isFinite(value) ? null : value)));

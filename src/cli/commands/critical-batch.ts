@@ -1,7 +1,7 @@
 /**
  * `gradnoise critical-batch CONFIG --batch-sizes LIST [--targets LIST] [--seeds N] [--out DIR] [--workers N]
  *  [--scale envs|steps] [--lr-rule paper|fixed] [--lr-noise-scale B] [--lr-alpha A] [--lr-multipliers LIST]
- *  [--component policy|value|total] [--set path=value ...] [--quiet]`
+ *  [--component policy|value|total] [--set path=value ...] [--executor local|slurm] [--detach] [slurm flags] [--quiet]`
  */
 import path from 'node:path';
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
@@ -19,10 +19,12 @@ import {
 import { InvalidValueError } from '../../core/errors.js';
 import type { NoiseComponent } from '../../core/components.js';
 import { Progress } from '../../run/progress.js';
-import { checkOutDir, runSweep, validatePlan } from '../../experiments/sweep.js';
-import { withInterrupts, workersOption, type SweepHooks } from './sweep.js';
+import { checkOutDir } from '../../experiments/sweep/folder.js';
+import { validatePlan } from '../../experiments/sweep/plan.js';
+import { runSweep } from '../../experiments/sweep/run.js';
+import { executorFlags, resolveExecutor, withInterrupts, workersOption, type ExecutorArgs, type LongCommandHooks } from '../long-command.js';
 
-interface CriticalBatchArgs {
+interface CriticalBatchArgs extends ExecutorArgs {
   config: string;
   batchSizes: string;
   targets: string;
@@ -39,12 +41,12 @@ interface CriticalBatchArgs {
   quiet: boolean;
 }
 
-export function makeCriticalBatchCommand(hooks: SweepHooks = {}): CommandModule<object, CriticalBatchArgs> {
+export function makeCriticalBatchCommand(hooks: LongCommandHooks = {}): CommandModule<object, CriticalBatchArgs> {
   return {
     command: 'critical-batch <config>',
     describe: 'Measure the critical batch size: runs over batch sizes × seeds, fit S = S_min(1 + B_crit/B) per target',
     builder: (y: Argv) =>
-      y
+      executorFlags(y)
         .positional('config', { type: 'string', demandOption: true, describe: 'path to a config JSON' })
         .option('batch-sizes', { type: 'string', demandOption: true, describe: 'comma-separated batch sizes B = numEnvs × numSteps, e.g. 64,128,256,512' })
         .option('targets', { type: 'string', default: DEFAULT_TARGETS, describe: 'returns to reach: absolute (200) or % of the reached return range (50%)' })
@@ -62,7 +64,8 @@ export function makeCriticalBatchCommand(hooks: SweepHooks = {}): CommandModule<
         .example('$0 critical-batch configs/cartpole-ppo.json --batch-sizes 64,128,256,512,1024 --seeds 3', '') as unknown as Argv<CriticalBatchArgs>,
     handler: async (args: ArgumentsCamelCase<CriticalBatchArgs>) => {
       const workers = workersOption(args.workers);
-      const config = loadConfig(args.config, args.set ? { set: args.set } : {});
+      const executor = await resolveExecutor(args);
+      const config = loadConfig(args.config, { ...(args.set ? { set: args.set } : {}), ...(args.backend !== undefined ? { backend: args.backend } : {}) });
       const batchSizes = parseNumberList(args.batchSizes, '--batch-sizes', { integer: true, positive: true });
       const targets = parseTargets(args.targets);
       if (!Number.isInteger(args.seeds) || args.seeds < 1) throw new InvalidValueError('--seeds', args.seeds, 'expected a positive integer');
@@ -81,8 +84,18 @@ export function makeCriticalBatchCommand(hooks: SweepHooks = {}): CommandModule<
       const out = args.out ?? path.join('results', plan.name);
       checkOutDir(plan, out);
       const result = await withInterrupts((signals) =>
-        runSweep(plan, { out, workers, progress: Progress.modeFor(args.quiet), signal: signals.stop, killSignal: signals.kill }),
+        runSweep(plan, {
+          out,
+          workers,
+          executor,
+          // Detached, the finish job analyses with the same targets and component.
+          finishJob: { args: ['--targets', args.targets, '--component', args.component] },
+          progress: Progress.modeFor(args.quiet),
+          signal: signals.stop,
+          killSignal: signals.kill,
+        }),
       );
+      if (result.detached) return;
       const analysis = analyzeCriticalBatch(out, { targets, component: args.component });
       if (!args.quiet) process.stderr.write(formatCriticalBatch(analysis, out));
       await hooks.onDone?.(out);

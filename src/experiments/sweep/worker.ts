@@ -9,7 +9,7 @@
  * `serveRuns` takes the run function, so tests can serve fakes; run as a script this module serves `train()`.
  */
 import { pathToFileURL } from 'node:url';
-import type { RunStatus } from '../run/run-folder.js';
+import type { RunStatus } from '../../run/run-folder.js';
 
 /** A run as it travels to a worker: plain JSON. */
 export interface WorkerTask {
@@ -73,8 +73,8 @@ async function serveTraining(): Promise<void> {
   const ignore = () => {};
   process.on('SIGINT', ignore);
   process.on('SIGTERM', ignore);
-  const { parseConfig } = await import('../config/load.js');
-  const { train } = await import('../run/trainer.js');
+  const { parseConfig } = await import('../../config/load.js');
+  const { train } = await import('../../run/trainer.js');
   serveRuns(async (task, signal) => {
     const summary = await train(parseConfig(task.config), { runDir: task.runDir, configDir: task.configDir, progress: 'quiet', signal });
     return { status: summary.status, ...(summary.error !== undefined ? { error: summary.error } : {}) };

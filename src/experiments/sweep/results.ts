@@ -8,7 +8,7 @@
  * - `sweep-groups.csv`: one row per setting (its seeds pooled): pooled B_simple figures with bootstrap intervals.
  * - `sweep-summary.json`: the rules used, the groups, and hardest-vs-easiest level ratios when `env.level` varies.
  *
- * Rules are analysis.ts's. Only completed runs enter the group figures and the matched-progress return range.
+ * Rules are src/analysis/noise-figures.ts's. Only completed runs enter the group figures and the matched-progress return range.
  */
 import path from 'node:path';
 import {
@@ -28,11 +28,11 @@ import {
   runSeries,
   type RunSeries,
   type WindowFigure,
-} from '../analysis/noise-figures.js';
-import type { RunConfig } from '../config/schema.js';
-import { NOISE_COMPONENTS, type NoiseComponent } from '../core/components.js';
-import { readRunFolder, writeJsonAtomic } from '../run/run-folder.js';
-import { writeCsvAtomic, type CsvValue } from '../run/csv.js';
+} from '../../analysis/noise-figures.js';
+import type { RunConfig } from '../../config/schema.js';
+import { NOISE_COMPONENTS, type NoiseComponent } from '../../core/components.js';
+import { readRunFolder, writeJsonAtomic } from '../../run/run-folder.js';
+import { writeCsvAtomic, type CsvValue } from '../../run/csv.js';
 
 /** Fraction of a level's return range that defines matched progress. */
 export const MATCHED_FRACTION = 0.5;
