@@ -24,6 +24,23 @@ export function noisePoints(run: RunData): NoisePoint[] {
   }));
 }
 
+/**
+ * The measurements that included B_noise (monitor.bNoise, every bNoiseEvery updates), per component as two series:
+ * its smoothed B_noise and its B_simple at the same measurements, for the figure that compares them. Empty when the run has no B_noise values.
+ */
+export function bNoisePoints(run: RunData): NoisePoint[] {
+  const cell = (row: Readonly<Record<string, string>>, column: NoiseColumn) => cellNumber(row[column]);
+  const rows = (run.folder.noise?.rows ?? []).filter((r) => Number.isFinite(cell(r, 'trace_h_sigma')));
+  const points: NoisePoint[] = [];
+  for (const r of rows) {
+    const component = r['component'] ?? '';
+    const envSteps = cell(r, 'env_steps');
+    points.push({ envSteps, component: `${component} B_noise`, bSimple: cell(r, 'b_noise'), lo: cell(r, 'b_noise_lo'), hi: cell(r, 'b_noise_hi') });
+    points.push({ envSteps, component: `${component} B_simple`, bSimple: cell(r, 'b_simple'), lo: cell(r, 'b_simple_lo'), hi: cell(r, 'b_simple_hi') });
+  }
+  return points;
+}
+
 export function returnPoints(run: RunData): ReturnPoint[] {
   return run.series.returns.map((p) => ({ envSteps: p.envSteps, returnMean: p.returnMean }));
 }
@@ -80,6 +97,21 @@ export async function runSection(page: ReportPage, run: RunData, prefix: string)
       title: `Gradient noise scale over training: ${run.envId}${run.algo ? ` ${run.algo}` : ''}, level ${run.level}, seed ${seedText(run)}`,
     });
     figures.push(page.figure(`${prefix}noise-over-training`, svg, 'B_simple per component (log scale) and mean return vs env steps.'));
+    const hessian = bNoisePoints(run);
+    if (hessian.length > 0) {
+      const bNoiseSvg = await noiseOverTraining([{ ...curves, noise: hessian }], {
+        id: `${prefix}b-noise-over-training`,
+        title: `B_noise = tr(HΣ)/GᵀHG beside B_simple: ${run.envId}${run.algo ? ` ${run.algo}` : ''}, level ${run.level}, seed ${seedText(run)}`,
+        yTitle: 'noise scale (samples)',
+      });
+      figures.push(
+        page.figure(
+          `${prefix}b-noise-over-training`,
+          bNoiseSvg,
+          'B_noise (Hessian-weighted, measured every bNoiseEvery updates) and B_simple at the same measurements, per component, smoothed, with intervals (log scale); B_noise = B_simple when H ∝ I.',
+        ),
+      );
+    }
   } else if (curves.returns.length > 0) {
     const svg = await returnCurvesPerLevel([{ family: run.envId, level: run.level, runId: run.id, returns: curves.returns }], {
       id: `${prefix}return-curve`,

@@ -5,6 +5,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { detectFolder, writeReport } from '../../src/report/report.js';
 import { readCsv } from '../../src/run/csv.js';
+import { loadConfig } from '../../src/config/load.js';
+import { train } from '../../src/run/trainer.js';
 import { assertReport, tempDir } from '../helpers/report-assert.js';
 import { writeRunFolder } from '../helpers/report-fixtures.js';
 
@@ -34,5 +36,21 @@ describe('report: run folder', () => {
     writeRunFolder(quiet, { updates: 10, noNoise: true });
     const noNoise = assertReport(await writeReport(quiet), quiet, ['return-curve']);
     assert.ok(noNoise.includes('No noise measurements'));
+  });
+
+  it('a run measured with B_noise also gets the B_noise-beside-B_simple figure, at the measurements that had B_noise', async () => {
+    const dir = path.join(tempDir(), 'run');
+    const set = ['env.numEnvs=8', 'agent.numSteps=16', 'agent.network.hidden=[8]', 'run.totalSteps=1024', 'run.backend=cpu', 'monitor.every=1', 'monitor.bNoise=true', 'monitor.bNoiseEvery=2'];
+    const summary = await train(loadConfig('configs/cartpole-ppo.json', { set }), { runDir: dir });
+    assert.equal(summary.status, 'completed');
+    const html = assertReport(await writeReport(dir), dir, ['noise-over-training', 'b-noise-over-training']);
+    assert.ok(html.includes('B_noise = tr(HΣ)/GᵀHG beside B_simple'));
+    const svg = fs.readFileSync(path.join(dir, 'plots', 'b-noise-over-training.svg'), 'utf8');
+    for (const series of ['policy B_noise', 'policy B_simple', 'value B_noise']) assert.ok(svg.includes(series), `legend shows ${series}`);
+
+    const plain = path.join(tempDir(), 'run');
+    await train(loadConfig('configs/cartpole-ppo.json', { set: set.filter((s) => !s.startsWith('monitor.bNoise')) }), { runDir: plain });
+    await writeReport(plain);
+    assert.ok(!fs.existsSync(path.join(plain, 'plots', 'b-noise-over-training.svg')), 'no B_noise figure without B_noise');
   });
 });

@@ -22,6 +22,8 @@ export interface PlotOptions {
   ordered?: boolean;
   /** Title of the legend of run labels (default `run`). */
   legendTitle?: string;
+  /** Title of the noise axis (default AXIS.bSimple). */
+  yTitle?: string;
 }
 
 export const AXIS = {

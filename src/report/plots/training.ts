@@ -71,8 +71,8 @@ export function noiseOverTrainingSpec(runs: readonly TrainingCurves[], options: 
   const resolvedCount = noise.filter((row) => row['b_simple'] !== null).length;
   const log = logScale(noise.map((row) => row['b_simple'] as number | null));
   const x = { field: 'env_steps', type: 'quantitative' as const, title: AXIS.envSteps, axis: STEPS_AXIS };
-  const y = { field: 'b_simple', type: 'quantitative' as const, title: AXIS.bSimple, scale: log.scale, axis: log.axis };
-  const band = { field: 'lo', type: 'quantitative' as const, title: AXIS.bSimple, scale: log.scale, axis: log.axis };
+  const y = { field: 'b_simple', type: 'quantitative' as const, title: options.yTitle ?? AXIS.bSimple, scale: log.scale, axis: log.axis };
+  const band = { field: 'lo', type: 'quantitative' as const, title: options.yTitle ?? AXIS.bSimple, scale: log.scale, axis: log.axis };
   const lineLegend = { symbolType: 'stroke', symbolStrokeWidth: 2.5, symbolOpacity: 1 };
   const labelColor = { ...colorEncoding('label', labels, options.ordered === true, options.legendTitle ?? 'run'), legend: lineLegend };
   const componentColor = {
