@@ -139,7 +139,7 @@ function dispatchCost(chain: number, repeats: number) {
 }
 
 /** Wall and CPU ms per matMul of [m, k] × [k, n], `reps` sized to ~0.3 s from a first timing. */
-function matMulMs(m: number, k: number, n: number): { ms: number; cpuMs: number } {
+export function matMulMs(m: number, k: number, n: number): { ms: number; cpuMs: number } {
   const a = tf.randomNormal([m, k]);
   const b = tf.randomNormal([k, n]);
   const once = () => tf.tidy(() => tf.matMul(a, b).dataSync());
@@ -215,7 +215,7 @@ async function profileUpdate(overrides: readonly string[]): Promise<UpdateProfil
   }
 }
 
-async function countKernels(fn: () => void): Promise<{ kernels: number; reads: number; flops: number }> {
+export async function countKernels(fn: () => void): Promise<{ kernels: number; reads: number; flops: number }> {
   const engine = tf.engine() as unknown as { readSync: (dataId: object) => unknown };
   const readSync = engine.readSync;
   let reads = 0;

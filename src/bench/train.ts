@@ -18,6 +18,7 @@ import { train } from '../run/trainer.js';
 import type { RunConfig } from '../config/schema.js';
 import { GradnoiseError } from '../core/errors.js';
 import { NaivePpo } from './naive-ppo.js';
+import { machineLimit, profilePhases, profileRow, type ProfileRow } from './train-profile.js';
 import {
   ALL_BACKENDS,
   benchConfig,
@@ -58,6 +59,8 @@ export interface TrainBenchOptions {
   largeBatch?: false | { numEnvs?: number; numSteps?: number; updates?: number; warmupUpdates?: number; backends?: readonly ConcreteBackend[] };
   /** Measured updates of the naive baseline (default 5, after 15 warm-up: it too speeds up over its first ~15), or false to skip it. */
   naive?: false | { updates?: number; warmupUpdates?: number };
+  /** Phase profile (env, acting, advantages, update, monitor, bookkeeping) and matMul limit per fast backend (default 10 updates after 20 warm-up), or false to skip it. */
+  profile?: false | { updates?: number; warmupUpdates?: number };
   /** Time to a mean return of `target` (default 475 within 500k env steps, wasm, monitor off), or false to skip it. */
   solve?: false | { target?: number; maxSteps?: number; backend?: ConcreteBackend };
   /** One line per finished figure (progress on stderr, say). */
@@ -123,6 +126,8 @@ export interface TrainBenchResult {
   rows: SpsRow[];
   naive: NaiveRow[];
   ratios: RatioRow[];
+  /** Where an update's time goes, per backend, and the loop's matMul rate as a fraction of the backend's. */
+  profiles: ProfileRow[];
   skipped: { backend: ConcreteBackend; reason: string }[];
   /** Each backend that loaded, as the trainer describes it (webgpu: with its adapter). */
   backendsUsed: BackendUsed[];
@@ -248,6 +253,7 @@ export async function runTrainBench(options: TrainBenchOptions = {}): Promise<Tr
   const warmup = options.warmupUpdates ?? 30;
   const rows: SpsRow[] = [];
   const naive: NaiveRow[] = [];
+  const profiles: ProfileRow[] = [];
   const skipped: TrainBenchResult['skipped'] = [];
   const available: ConcreteBackend[] = [];
   const backendsUsed: BackendUsed[] = [];
@@ -307,6 +313,19 @@ export async function runTrainBench(options: TrainBenchOptions = {}): Promise<Tr
       });
       log(`${backend} cartpole-ppo monitor ${monitor}: ${figure.sps.toFixed(0)} env steps/s (runs ${figure.spsRuns.map((x) => x.toFixed(0)).join(', ')})`);
     }
+    const slowBackend = backend === 'cpu' || ok.adapter?.software === true;
+    if (options.profile !== false && !slowBackend) {
+      const p = options.profile ?? {};
+      const phases = await profilePhases(withOverrides(base, [`run.backend=${backend}`, 'monitor.enabled=false']), p.warmupUpdates ?? 20, p.updates ?? 10);
+      const trainer = rows.find((r) => r.backend === backend && r.setting === 'cartpole-ppo' && r.monitor === 'off')!;
+      const row = profileRow(backend, phases, trainer.msPerUpdate, machineLimit(phases.batch, base.agent.network.hidden[0] ?? 64));
+      profiles.push(row);
+      const share = (ms: number) => `${((100 * ms) / phases.totalMs).toFixed(0)}%`;
+      log(
+        `${backend} profile per update (${phases.totalMs.toFixed(1)} ms; trainer ${trainer.msPerUpdate.toFixed(1)} ms): env ${share(phases.ms.env)}, acting ${share(phases.ms.acting)}, ` +
+          `advantages ${share(phases.ms.advantages)}, update ${share(phases.ms.update)}, bookkeeping ${share(phases.ms.bookkeeping)}; matMul ${(100 * row.fractionOfLimit.loop).toFixed(1)}% of ${row.machine.gflops.toFixed(1)} GFLOP/s`,
+      );
+    }
     if (options.naive !== false) {
       await useBackend(backend, software);
       const n = options.naive ?? {};
@@ -345,6 +364,7 @@ export async function runTrainBench(options: TrainBenchOptions = {}): Promise<Tr
     rows,
     naive,
     ratios,
+    profiles,
     skipped,
     backendsUsed,
     solve,

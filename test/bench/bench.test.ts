@@ -44,8 +44,15 @@ describe('bench (smoke)', () => {
       warmupUpdates: 1,
       largeBatch: { numEnvs: 4, numSteps: 16, updates: 1, warmupUpdates: 1 },
       naive: { updates: 1, warmupUpdates: 0 },
+      profile: { updates: 2, warmupUpdates: 1 },
       solve: { target: 12, maxSteps: 640 },
     });
+    assert.equal(result.profiles.length, 1);
+    const profile = result.profiles[0]!;
+    assert.equal(profile.backend, 'wasm');
+    positive(profile.phases.ms.update, 'profiled update');
+    positive(profile.machine.gflops, 'matMul GFLOP/s');
+    assert.ok(profile.fractionOfLimit.loop > 0 && profile.fractionOfLimit.loop < 1, `loop fraction ${profile.fractionOfLimit.loop}`);
     assert.equal(result.config.batch, 32);
     assert.deepEqual(
       result.rows.map((r) => `${r.backend}/${r.setting}/${r.monitor}`),

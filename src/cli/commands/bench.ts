@@ -62,6 +62,17 @@ function printTrain(r: TrainBenchResult, log: (line: string) => void): void {
     log('backend     gradnoise steps/s (monitor off)   naive steps/s   speed-up');
     for (const x of r.ratios) log(`${x.backend.padEnd(11)} ${formatRate(x.gradnoiseSps).padStart(31)}   ${formatRate(x.naiveSps).padStart(13)}   ${fixed(x.ratio, 1).padStart(7)}x`);
   }
+  for (const p of r.profiles) {
+    const ms = p.phases.ms;
+    const share = (x: number) => `${fixed(x, 1)} ms (${fixed((100 * x) / p.phases.totalMs, 0)}%)`;
+    log('');
+    log(`where an update goes, ${p.backend}, monitor off, ${fixed(p.phases.totalMs, 1)} ms per profiled update (medians of ${p.phases.updates} after ${p.phases.warmupUpdates}; the trainer's own: ${fixed(p.trainerMsPerUpdate, 1)} ms):`);
+    log(`  env ${share(ms.env)}, acting ${share(ms.acting)}, advantages ${share(ms.advantages)}, tfjs update ${share(ms.update)}, bookkeeping ${share(ms.bookkeeping)}`);
+    log(
+      `  dense matMul work ${formatRate(p.phases.flops.perEnvStep)} FLOP per env step; the loop runs at ${fixed(100 * p.fractionOfLimit.loop, 1)}% and the update phase at ` +
+        `${fixed(100 * p.fractionOfLimit.update, 1)}% of the backend's matMul rate (${fixed(p.machine.gflops, 1)} GFLOP/s; ${fixed(p.machine.denseShapeGflops, 1)} at the net's own shape)`,
+    );
+  }
   if (r.solve) {
     const s = r.solve;
     log('');
