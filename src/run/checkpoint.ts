@@ -179,3 +179,15 @@ export function checkResumable(dir: string, argPath = '--resume'): ResumableFold
   if (summary?.status === 'completed') throw new InvalidValueError(argPath, dir, 'the run is already complete (summary.json says completed); nothing to resume');
   return { config: withoutMeta(folderConfig), folderConfig, summary };
 }
+
+/**
+ * Whether `dir` holds a checkpoint that `train(config, {resume: true})` continues: what a sweep rerun into its folder
+ * asks before it clears an unfinished run (one from another version or config starts over instead).
+ */
+export function hasUsableCheckpoint(dir: string, config: RunConfig): boolean {
+  try {
+    return readCheckpoint(dir, config) !== null;
+  } catch {
+    return false;
+  }
+}
