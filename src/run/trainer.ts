@@ -103,6 +103,8 @@ export interface TrainOptions {
   resume?: boolean;
   /** The backend to request instead of `config.run.backend` (a resumed run asks for the one it ran on). */
   backend?: string;
+  /** Called after each checkpoint with its size and how long it took (benchmarks). */
+  onCheckpoint?: (info: { update: number; bytes: number; ms: number }) => void;
 }
 
 export async function train(config: RunConfig, options: TrainOptions): Promise<RunSummary> {
@@ -195,8 +197,9 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
       const previous = logs[file];
       logs[file] = { bytes: fs.statSync(path.join(dir, file)).size, rows: (previous?.rows ?? 0) + rows };
     };
-    const saveCheckpoint = () =>
-      writeCheckpoint(dir, {
+    const saveCheckpoint = () => {
+      const start = performance.now();
+      const bytes = writeCheckpoint(dir, {
         config,
         backend: backend.name,
         update,
@@ -206,6 +209,8 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
         loop: encodeState(loopState()),
         state: encodeState({ env, agent, monitor }),
       });
+      options.onCheckpoint?.({ update, bytes, ms: performance.now() - start });
+    };
 
     while (envSteps < config.run.totalSteps && stop === null) {
       const batch = agent.collect();
