@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
 import { parseConfig } from '../../src/config/load.js';
 import { InvalidValueError } from '../../src/core/errors.js';
 import { CHECKPOINT_FILE, checkResumable, readCheckpoint, removeStaleTempFiles, truncateLogs, writeCheckpoint, type Checkpoint } from '../../src/run/checkpoint.js';
@@ -54,8 +55,10 @@ async function stopAndResume(make: () => ReturnType<typeof config>): Promise<str
   assert.equal((JSON.parse(kept) as Checkpoint).update, 3);
   fs.writeFileSync(path.join(dir, CHECKPOINT_FILE), kept);
   fs.appendFileSync(path.join(dir, 'metrics.csv'), '6,192,0.1,12'); // a torn last line
+  const tensors = tf.memory().numTensors;
   const resumed = await train(make(), { runDir: dir, resume: true });
   assert.equal(resumed.status, 'completed');
+  assert.equal(tf.memory().numTensors, tensors, 'a resumed run leaks no tensors');
   return dir;
 }
 
