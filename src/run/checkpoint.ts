@@ -142,7 +142,7 @@ export function truncateLogs(dir: string, logs: Record<string, LogMark>, argPath
     const file = path.join(dir, name);
     const size = fs.existsSync(file) ? fs.statSync(file).size : 0;
     if (size < mark.bytes) throw new InvalidValueError(argPath, dir, `${name} holds ${size} bytes, fewer than the ${mark.bytes} of the checkpoint; the folder was changed`);
-    if (size > mark.bytes) onFile(file, () => fs.truncateSync(file, mark.bytes));
+    if (size > mark.bytes) onFile(file, () => (mark.bytes === 0 ? fs.rmSync(file) : fs.truncateSync(file, mark.bytes)));
   }
 }
 

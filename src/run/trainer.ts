@@ -169,7 +169,9 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
   let errorMessage: string | undefined;
   const latestB: Partial<Record<NoiseComponent, number>> = {};
   let progressSeries: ProgressPoint[] = [];
-  const logs: Record<string, LogMark> = {};
+  // Every CSV log the run writes, from 0 rows: a resume cuts off what was written after the checkpoint, also in a log
+  // that had no rows yet at the checkpoint.
+  const logs: Record<string, LogMark> = Object.fromEntries([RUN_FILES.metrics, ...(config.monitor.enabled ? [RUN_FILES.noise] : [])].map((file) => [file, { bytes: 0, rows: 0 }]));
   let t0 = performance.now();
   let agent: ReturnType<typeof createAgent> | null = null;
   let monitor: NoiseMonitor | null = null;

@@ -113,6 +113,10 @@ describe('checkpoint and resume (in-process)', () => {
     truncateLogs(dir, { 'metrics.csv': { bytes: 8, rows: 1 } });
     assert.equal(fs.readFileSync(path.join(dir, 'metrics.csv'), 'utf8'), 'a,b\n1,2\n');
     assert.throws(() => truncateLogs(dir, { 'metrics.csv': { bytes: 100, rows: 9 } }), /fewer than the 100 of the checkpoint/);
+    // A log that had no rows at the checkpoint (the monitor had not measured yet) goes entirely.
+    fs.writeFileSync(path.join(dir, 'noise.csv'), 'update\n4\n');
+    truncateLogs(dir, { 'noise.csv': { bytes: 0, rows: 0 } });
+    assert.ok(!fs.existsSync(path.join(dir, 'noise.csv')));
     fs.writeFileSync(path.join(dir, `${CHECKPOINT_FILE}.tmp-123`), '{"half');
     removeStaleTempFiles(dir);
     assert.ok(!fs.existsSync(path.join(dir, `${CHECKPOINT_FILE}.tmp-123`)));
