@@ -120,6 +120,12 @@ export const runSection = z.strictObject({
   totalSteps: positiveInt.default(100000).describe('env steps to train for, rounded up to whole updates (env.numEnvs × agent.numSteps each); at least one update'),
   seed: z.number().int().min(0).default(1).describe('root seed: fixes env, init, sampling and minibatch order'),
   logEvery: positiveInt.default(1).describe('write a metrics row every N updates'),
+  checkpointEvery: z
+    .number()
+    .int()
+    .min(0)
+    .default(50)
+    .describe('write checkpoint.json every N updates (and when interrupted), for `gradnoise train --resume`; 0 = never'),
   backend: z
     .enum(['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'])
     .default('auto')

@@ -4,14 +4,30 @@
  */
 import seedrandom from 'seedrandom';
 
+/** Everything a stream's future depends on: Alea's registers and the cached second normal. */
+export interface RngState {
+  readonly alea: seedrandom.State.Alea;
+  readonly spareNormal: number | null;
+}
+
 export class Rng {
   readonly seed: string;
-  private readonly next: () => number;
+  private next: seedrandom.StatefulPRNG<seedrandom.State.Alea>;
   private spareNormal: number | null = null;
 
   constructor(seed: number | string) {
     this.seed = String(seed);
-    this.next = seedrandom.alea(this.seed);
+    this.next = seedrandom.alea(this.seed, { state: true });
+  }
+
+  /** The stream's position, for checkpoints; `setState` continues exactly from it. */
+  getState(): RngState {
+    return { alea: this.next.state(), spareNormal: this.spareNormal };
+  }
+
+  setState(state: RngState): void {
+    this.next = seedrandom.alea('', { state: { ...state.alea } });
+    this.spareNormal = state.spareNormal;
   }
 
   /** An independent stream named `name`, fixed by this stream's seed alone (not by how much of it was drawn). */

@@ -44,6 +44,8 @@ export interface RunMeta {
   adapter?: WebGpuAdapter;
   node: string;
   startedAt: string;
+  /** Where relative paths in the config (env.module) were resolved; a resumed run resolves them there again. */
+  configDir?: string;
 }
 
 /** `config.json`: the resolved config the run used, and how it ran. */

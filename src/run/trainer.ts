@@ -22,6 +22,12 @@ import { CsvLog } from './csv.js';
 import { checkRunFits, envDims } from './memory.js';
 import { createRunFolder, ReservedJsonFile, writeJsonAtomic, RUN_FILES, type RunMeta, type RunStatus, type RunSummary } from './run-folder.js';
 import type { VectorEnv } from '../core/vector-env.js';
+import { InvalidValueError } from '../core/errors.js';
+import { CHECKPOINT_FILE, readCheckpoint, removeCheckpoint, removeStaleTempFiles, truncateLogs, writeCheckpoint, type Checkpoint, type LogMark } from './checkpoint.js';
+import { encodeState, PrototypeIndex, restoreState } from './state-codec.js';
+import { NoiseTracker } from '../monitor/tracker.js';
+import { AutocorrelationTracker } from '../monitor/grouping.js';
+import fs from 'node:fs';
 
 /** Episodes in the rolling window behind `return_mean` / `length_mean`. */
 export const RETURN_WINDOW = 20;
@@ -39,6 +45,8 @@ const STATS_COLUMNS: Record<keyof UpdateStats, string> = {
 
 /** Columns whose values depend on wall-clock time; everything else is fixed by config, seed and backend. */
 export const WALL_CLOCK_COLUMNS = ['wall_s', 'sps'] as const;
+/** noise.csv's clock columns: how long a measurement (and its B_noise part) took. */
+export const NOISE_WALL_CLOCK_COLUMNS = ['measure_ms', 'b_noise_ms'] as const;
 
 export function metricsColumns(monitorEnabled: boolean): string[] {
   const columns = ['update', 'env_steps', 'wall_s', 'sps', 'episodes', 'episodes_update', 'return_mean', 'return_std', 'length_mean'];
@@ -88,16 +96,36 @@ export interface TrainOptions {
    * Return null while there is no score yet.
    */
   noiseProgress?: (point: { update: number; envSteps: number; returnMean: number | null }) => number | null;
+  /**
+   * Continue the run in `runDir` from its checkpoint (`gradnoise train --resume`, sweeps rerun into their folder); the
+   * checkpoint must belong to this config. Without a checkpoint the folder is cleared and the run starts over in it.
+   */
+  resume?: boolean;
+  /** The backend to request instead of `config.run.backend` (a resumed run asks for the one it ran on). */
+  backend?: string;
+  /** Called after each checkpoint with its size and how long it took (benchmarks). */
+  onCheckpoint?: (info: { update: number; bytes: number; ms: number }) => void;
 }
 
 export async function train(config: RunConfig, options: TrainOptions): Promise<RunSummary> {
   const { env } = await prepareRun(config, options.configDir);
-  const backend = await selectBackend(config.run.backend, { webgpuSoftware: config.run.webgpuSoftware });
-  createRunFolder(options.runDir);
-  return runTraining(config, env, backend, options);
+  const checkpoint = options.resume ? readCheckpoint(options.runDir, config) : null;
+  const backend = await selectBackend((options.backend ?? checkpoint?.backend ?? config.run.backend) as RunConfig['run']['backend'], { webgpuSoftware: config.run.webgpuSoftware });
+  if (checkpoint && backend.name !== checkpoint.backend) {
+    throw new InvalidValueError('--backend', backend.name, `the checkpoint in ${options.runDir} was made on the ${checkpoint.backend} backend; resume it there (results differ between backends)`);
+  }
+  if (checkpoint) {
+    removeStaleTempFiles(options.runDir);
+    truncateLogs(options.runDir, checkpoint.logs);
+    fs.rmSync(path.join(options.runDir, RUN_FILES.summary), { force: true });
+  } else {
+    if (options.resume) fs.rmSync(options.runDir, { recursive: true, force: true });
+    createRunFolder(options.runDir);
+  }
+  return runTraining(config, env, backend, options, checkpoint);
 }
 
-async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendInfo, options: TrainOptions): Promise<RunSummary> {
+async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendInfo, options: TrainOptions, checkpoint: Checkpoint | null = null): Promise<RunSummary> {
   const startedAt = new Date();
   const dir = options.runDir;
   const meta: RunMeta = {
@@ -110,12 +138,16 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
     ...(backend.adapter ? { adapter: backend.adapter } : {}),
     node: process.version,
     startedAt: startedAt.toISOString(),
+    ...(options.configDir !== undefined ? { configDir: path.resolve(options.configDir) } : {}),
   };
-  writeJsonAtomic(path.join(dir, RUN_FILES.config), { ...config, meta });
+  // A resumed run keeps the config.json it started with.
+  if (!checkpoint) writeJsonAtomic(path.join(dir, RUN_FILES.config), { ...config, meta });
   // Taken now, so that a run that fills the disk can still write its summary.
   const summaryFile = new ReservedJsonFile(path.join(dir, RUN_FILES.summary));
   const progress = new Progress(options.progress ?? 'quiet', `${config.env.id} ${config.agent.algo}`);
   progress.message(`gradnoise: backend ${describeBackend(backend)}, run folder ${dir}`);
+  if (checkpoint) progress.message(`gradnoise: resuming from the checkpoint at update ${checkpoint.update} (${checkpoint.envSteps} env steps)`);
+  else if (options.resume) progress.message(`gradnoise: no ${CHECKPOINT_FILE} in ${dir}; the run starts over from scratch`);
 
   let stop: RunStatus | null = null;
   const requestStop = () => {
@@ -136,8 +168,11 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
   let status: RunStatus = 'completed';
   let errorMessage: string | undefined;
   const latestB: Partial<Record<NoiseComponent, number>> = {};
-  const progressSeries: ProgressPoint[] = [];
-  const t0 = performance.now();
+  let progressSeries: ProgressPoint[] = [];
+  // Every CSV log the run writes, from 0 rows: a resume cuts off what was written after the checkpoint, also in a log
+  // that had no rows yet at the checkpoint.
+  const logs: Record<string, LogMark> = Object.fromEntries([RUN_FILES.metrics, ...(config.monitor.enabled ? [RUN_FILES.noise] : [])].map((file) => [file, { bytes: 0, rows: 0 }]));
+  let t0 = performance.now();
   let agent: ReturnType<typeof createAgent> | null = null;
   let monitor: NoiseMonitor | null = null;
 
@@ -148,9 +183,36 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
     env.reset(root.split('env').uint32());
     agent = createAgent(config.agent, env, root.split('agent'));
     monitor = config.monitor.enabled ? new NoiseMonitor(config.monitor, { rng: root.split('monitor'), onWarning: (message) => progress.message(`gradnoise: monitor: ${message}`) }) : null;
+    // What a checkpoint holds beyond env, agent and monitor: the loop's own state, restored into these locals.
+    const loopState = () => ({ recent, recentLengths, episodes, bestReturnMean, update, envSteps, latestB, progressSeries, logs });
+    if (checkpoint) {
+      const index = new PrototypeIndex().add(env, agent, monitor, new NoiseTracker(1, 1, 0.5), new AutocorrelationTracker(1, 1));
+      restoreState({ env, agent, monitor }, checkpoint.state, index);
+      const loop = restoreState(loopState(), checkpoint.loop, index) as ReturnType<typeof loopState>;
+      ({ episodes, bestReturnMean, update, envSteps, progressSeries } = loop);
+      t0 -= checkpoint.wallS * 1000;
+    }
 
     const metrics = new CsvLog(path.join(dir, RUN_FILES.metrics), metricsColumns(monitor !== null));
     const noiseLog = monitor ? new CsvLog(path.join(dir, RUN_FILES.noise), NOISE_COLUMNS) : null;
+    const mark = (file: string, rows: number) => {
+      const previous = logs[file];
+      logs[file] = { bytes: fs.statSync(path.join(dir, file)).size, rows: (previous?.rows ?? 0) + rows };
+    };
+    const saveCheckpoint = () => {
+      const start = performance.now();
+      const bytes = writeCheckpoint(dir, {
+        config,
+        backend: backend.name,
+        update,
+        envSteps,
+        wallS: (performance.now() - t0) / 1000,
+        logs,
+        loop: encodeState(loopState()),
+        state: encodeState({ env, agent, monitor }),
+      });
+      options.onCheckpoint?.({ update, bytes, ms: performance.now() - start });
+    };
 
     while (envSteps < config.run.totalSteps && stop === null) {
       const batch = agent.collect();
@@ -184,6 +246,7 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
       if (score !== undefined && score !== null && Number.isFinite(score)) progressSeries.push({ envSteps, progress: score });
       if (recent.length > 0) bestReturnMean = Math.max(bestReturnMean, returnMean);
       noiseLog?.append(noiseRows);
+      if (noiseRows.length > 0) mark(RUN_FILES.noise, noiseRows.length);
       if ((update - 1) % config.run.logEvery === 0) {
         const row: Record<string, number | string | null> = {
           update,
@@ -200,6 +263,7 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
         for (const [key, column] of Object.entries(STATS_COLUMNS)) row[column] = stats[key as keyof UpdateStats];
         if (monitor) for (const c of NOISE_COMPONENTS) row[`b_simple_${c}`] = latestB[c] ?? null;
         metrics.append([row]);
+        mark(RUN_FILES.metrics, 1);
       }
       progress.update({
         envSteps,
@@ -210,10 +274,17 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
         elapsedS: wallS,
         ...(monitor ? { bSimple: latestB.policy ?? NaN } : {}),
       });
+      const every = config.run.checkpointEvery;
+      if (every > 0 && update % every === 0 && envSteps < config.run.totalSteps) saveCheckpoint();
       // Yield to the event loop so SIGINT/SIGTERM handlers and abort signals can run between updates.
       await new Promise((resolve) => setImmediate(resolve));
     }
-    if (stop !== null) status = stop;
+    // A stop that came during the last update is too late to interrupt anything.
+    if (stop !== null && envSteps < config.run.totalSteps) {
+      status = stop;
+      // Cheap next to a run's time, and `--resume` then loses nothing.
+      if (config.run.checkpointEvery > 0) saveCheckpoint();
+    }
   } catch (error) {
     if (error instanceof DivergedError) status = 'diverged';
     else status = 'failed';
@@ -246,6 +317,7 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
     ...(monitor ? { noise: monitor.summary(options.noiseProgress ? { progress: progressSeries } : {}) } : {}),
   };
   try {
+    if (status === 'completed') removeCheckpoint(dir);
     summaryFile.write(summary);
   } catch (error) {
     throw new GradnoiseError('filesystem', `${errorLine(error)}; the run ended ${status}${errorMessage ? `: ${errorMessage}` : ''}`);

@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readCsv } from '../../src/run/csv.js';
-import { WALL_CLOCK_COLUMNS } from '../../src/run/trainer.js';
+import { NOISE_WALL_CLOCK_COLUMNS, WALL_CLOCK_COLUMNS } from '../../src/run/trainer.js';
 
 export interface RunRows {
   readonly metrics: Record<string, string>[];
@@ -10,8 +10,8 @@ export interface RunRows {
   readonly status: string;
 }
 
-/** noise.csv's one clock column (how long the measurement took). */
-const NOISE_CLOCK_COLUMNS = ['measure_ms'];
+/** noise.csv's clock columns (how long the measurement took). */
+const NOISE_CLOCK_COLUMNS: readonly string[] = NOISE_WALL_CLOCK_COLUMNS;
 
 /** A run folder's metrics.csv and noise.csv rows without their clock columns, and its status. */
 export function runRows(runDir: string): RunRows {

@@ -2,7 +2,8 @@
  * A sweep's output folder: `sweep.json` (definition and expanded run list), `runs/<id>/` (one run folder each),
  * `logs/<id>.log` (the worker's output during that run), the aggregate files (results.ts) and, while a sweep runs,
  * `sweep.lock` (lock.ts). Re-running the same sweep into the same folder skips runs whose summary.json says
- * `completed` and reruns the rest from scratch; a folder holding a different sweep is refused.
+ * `completed`, continues runs that have a checkpoint.json (train --resume) and reruns the rest from scratch; a folder
+ * holding a different sweep is refused.
  */
 import fs from 'node:fs';
 import path from 'node:path';

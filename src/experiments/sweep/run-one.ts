@@ -1,13 +1,14 @@
 /**
  * One run of a sweep folder, in this process: what a Slurm array task does (`gradnoise sweep run-one DIR --id ID`).
  * The run's config comes from the folder's sweep.json, so the task needs nothing but the folder. A run already
- * completed is left alone (a resubmitted job script skips it); anything else in its folder is cleared and the run
- * starts from the beginning. Every outcome ends in a summary.json, as with local workers.
+ * completed is left alone (a resubmitted job script skips it); one with a checkpoint continues from it; anything else
+ * in its folder is cleared and the run starts from the beginning. Every outcome ends in a summary.json, as with local workers.
  */
 import fs from 'node:fs';
 import { parseConfig } from '../../config/load.js';
 import { GradnoiseError, InvalidValueError } from '../../core/errors.js';
 import type { ProgressMode } from '../../run/progress.js';
+import { hasUsableCheckpoint } from '../../run/checkpoint.js';
 import { train } from '../../run/trainer.js';
 import { ensureSummary, readManifest, readRunSummary, runDirOf } from './folder.js';
 import type { RunOutcome } from './worker.js';
@@ -47,16 +48,17 @@ export async function runOneInFolder(request: RunOneRequest): Promise<RunOneResu
   const { manifest, run } = pick(request);
   const runDir = runDirOf(request.dir, run.id);
   if (readRunSummary(runDir)?.status === 'completed') return { id: run.id, status: 'completed', skipped: true };
-  // Where `gradnoise train --resume` will plug in: a run killed by a time limit with a checkpoint in its folder
-  // continues from it instead of starting over. Until then an unfinished run starts from the beginning.
-  fs.rmSync(runDir, { recursive: true, force: true });
+  // A run killed by a time limit with a checkpoint in its folder continues from it (as `gradnoise train --resume`
+  // does); anything else in the folder is cleared and the run starts from the beginning.
   const config = parseConfig(run.config);
+  if (!hasUsableCheckpoint(runDir, config)) fs.rmSync(runDir, { recursive: true, force: true });
   let outcome: RunOutcome;
   try {
     const summary = await train(config, {
       runDir,
       configDir: manifest.configDir,
       progress: request.progress ?? 'plain',
+      resume: true,
       ...(request.signal ? { signal: request.signal } : { handleSignals: true }),
     });
     outcome = { status: summary.status, ...(summary.error !== undefined ? { error: summary.error } : {}) };

@@ -1,6 +1,6 @@
 /**
- * Running a sweep: skip runs already completed in the folder, clear the others and run them, and keep the aggregate
- * files (results.ts) current after every run. The runs execute in local worker slots (pool.ts) or as Slurm array
+ * Running a sweep: skip runs already completed in the folder, resume those with a checkpoint, clear the others and
+ * run them, and keep the aggregate files (results.ts) current after every run. The runs execute in local worker slots (pool.ts) or as Slurm array
  * jobs (../slurm/executor.ts); either way they land in the same folder layout, so resuming, aggregation and the
  * report do not care where they ran. Runs that an earlier Slurm submission still has queued or running are neither
  * cleared nor resubmitted: the Slurm executor waits for them, the local one refuses to start.
@@ -13,6 +13,8 @@ import { type ProgressMode } from '../../run/progress.js';
 import { runOnSlurm } from '../slurm/executor.js';
 import { runsInFlight, taskStates } from '../slurm/jobs.js';
 import type { ExecutorChoice } from '../slurm/options.js';
+import { hasUsableCheckpoint } from '../../run/checkpoint.js';
+import { parseConfig } from '../../config/load.js';
 import { clearRun, ensureSummary, readRunSummary, runDirOf, writeManifest } from './folder.js';
 import { acquireLock } from './lock.js';
 import type { SweepPlan } from './plan.js';
@@ -115,7 +117,8 @@ async function runLocked(plan: SweepPlan, options: SweepOptions): Promise<SweepR
     if (readRunSummary(runDirOf(out, run.id))?.status === 'completed') {
       records.push({ id: run.id, status: 'skipped', wallS: 0 });
     } else if (!attached.has(run.id)) {
-      clearRun(out, run.id);
+      // A run killed with a checkpoint in its folder continues from it (its log goes on); anything else starts over.
+      if (!hasUsableCheckpoint(runDirOf(out, run.id), parseConfig(run.config))) clearRun(out, run.id);
       pending.push(taskOf(run.id));
     }
   }

@@ -67,7 +67,7 @@ export function serveRuns(runOne: WorkerRunFn): void {
   process.send(ready);
 }
 
-/** The real thing: validate the config again and train into the run folder, quietly. */
+/** The real thing: validate the config again and train into the run folder, quietly, from its checkpoint if it has one. */
 async function serveTraining(): Promise<void> {
   // Loading tfjs takes a while; a Ctrl-C meanwhile must not kill the worker (the parent decides when it exits).
   const ignore = () => {};
@@ -76,7 +76,7 @@ async function serveTraining(): Promise<void> {
   const { parseConfig } = await import('../../config/load.js');
   const { train } = await import('../../run/trainer.js');
   serveRuns(async (task, signal) => {
-    const summary = await train(parseConfig(task.config), { runDir: task.runDir, configDir: task.configDir, progress: 'quiet', signal });
+    const summary = await train(parseConfig(task.config), { runDir: task.runDir, configDir: task.configDir, progress: 'quiet', signal, resume: true });
     return { status: summary.status, ...(summary.error !== undefined ? { error: summary.error } : {}) };
   });
   process.off('SIGINT', ignore);
