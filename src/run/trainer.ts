@@ -41,7 +41,7 @@ const STATS_COLUMNS: Record<keyof UpdateStats, string> = {
 export const WALL_CLOCK_COLUMNS = ['wall_s', 'sps'] as const;
 
 export function metricsColumns(monitorEnabled: boolean): string[] {
-  const columns = ['update', 'env_steps', 'wall_s', 'sps', 'episodes', 'episodes_update', 'return_mean', 'return_std', 'length_mean'];
+  const columns = ['update', 'env_steps', 'wall_s', 'sps', 'episodes', 'episodes_update', 'return_mean', 'return_std', 'length_mean', 'return_sum'];
   columns.push(...Object.values(STATS_COLUMNS), 'batch_size');
   if (monitorEnabled) columns.push(...NOISE_COMPONENTS.map((c) => `b_simple_${c}`));
   return columns;
@@ -130,6 +130,9 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
   const recent: number[] = [];
   const recentLengths: number[] = [];
   let episodes = 0;
+  // Sum of the returns of every episode completed so far: with `episodes`, the mean over the episodes completed between
+  // any two logged rows (the non-lagging return estimate of critical-batch targets) is exact whatever logEvery is.
+  let returnSum = 0;
   let bestReturnMean = -Infinity;
   let update = 0;
   let envSteps = 0;
@@ -160,6 +163,7 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
       for (const episode of finished) {
         recent.push(episode.return);
         recentLengths.push(episode.length);
+        returnSum += episode.return;
       }
       episodes += finished.length;
       if (recent.length > RETURN_WINDOW) recent.splice(0, recent.length - RETURN_WINDOW);
@@ -195,6 +199,7 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
           return_mean: recent.length > 0 ? returnMean : null,
           return_std: recent.length > 0 ? std(recent) : null,
           length_mean: recentLengths.length > 0 ? mean(recentLengths) : null,
+          return_sum: returnSum,
           batch_size: agent.batchSize(batch),
         };
         for (const [key, column] of Object.entries(STATS_COLUMNS)) row[column] = stats[key as keyof UpdateStats];

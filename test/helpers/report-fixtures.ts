@@ -18,7 +18,7 @@ import { writeJsonAtomic, type RunFolderConfig, type RunStatus, type RunSummary 
 
 /** metrics.csv's columns as the trainer writes them with the monitor on (trainer.ts metricsColumns(true)). */
 export const METRICS_COLUMNS = [
-  'update', 'env_steps', 'wall_s', 'sps', 'episodes', 'episodes_update', 'return_mean', 'return_std', 'length_mean',
+  'update', 'env_steps', 'wall_s', 'sps', 'episodes', 'episodes_update', 'return_mean', 'return_std', 'length_mean', 'return_sum',
   'policy_loss', 'value_loss', 'entropy', 'approx_kl', 'clip_frac', 'grad_norm', 'lr', 'explained_variance', 'batch_size',
   'b_simple_policy', 'b_simple_value', 'b_simple_total',
 ];
@@ -82,6 +82,7 @@ export function writeRunFolder(dir: string, options: RunFixture = {}): RunFolder
   const metrics = new CsvLog(path.join(dir, 'metrics.csv'), METRICS_COLUMNS);
   const noise = options.noNoise ? null : new CsvLog(path.join(dir, 'noise.csv'), NOISE_FIXTURE_COLUMNS);
   const ema: Partial<Record<NoiseComponent, { g: number; t: number }>> = {};
+  let returnSum = 0;
   for (let u = 1; u <= updates; u++) {
     const envSteps = u * batch;
     const progress = u / updates;
@@ -135,6 +136,7 @@ export function writeRunFolder(dir: string, options: RunFixture = {}): RunFolder
       return_mean: u < 3 ? null : returnMean,
       return_std: u < 3 ? null : 10,
       length_mean: u < 3 ? null : returnMean,
+      return_sum: (returnSum += u < 3 ? 0 : 3 * returnMean),
       policy_loss: -0.01,
       value_loss: 1,
       entropy: 0.6,
