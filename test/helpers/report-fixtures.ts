@@ -254,7 +254,7 @@ export function writeCriticalBatchFolder(dir: string, options: CriticalFixture =
   ].map((t, i) => {
     const points = BATCH_SIZES.map((batchSize, k) => {
       const steps = t.sMin * (1 + t.bCrit / batchSize) * (1 + 0.08 * Math.sin(k * 2.1));
-      return { batchSize, lr: 3e-4, label: `batch=${batchSize}`, steps, samples: steps * batchSize, reached: 2, seeds: 2 };
+      return { batchSize, lr: 3e-4, label: `batch=${batchSize}`, steps, samples: steps * batchSize, reached: 2, seeds: 2, edge: null };
     });
     const eMin = t.sMin * t.bCrit;
     // JSON holds ∞ as null: the regime tells it.
@@ -268,8 +268,14 @@ export function writeCriticalBatchFolder(dir: string, options: CriticalFixture =
       eMin: interval(eMin, eMin * 0.7, eMin * 1.4),
       regime: above ? 'b_crit_above_range' : 'fit',
       rmsRelativeResidual: 0.05,
+      medianFit: { bCrit: t.bCrit * 1.1, sMin: t.sMin, eMin: eMin * 1.1, regime: 'fit' },
       points,
       unreachedBatchSizes: [],
+      edges: i === 0 ? [{ batchSize: 64, edge: 'high' as const }] : [],
+      score: (t.target - 20) / 480,
+      bSimpleW: interval(t.bCrit * 1.5, t.bCrit * 1.1, t.bCrit * 2.1),
+      bNoiseW: interval(t.bCrit * 0.9, t.bCrit * 0.6, t.bCrit * 1.3),
+      bNoise: interval(t.bCrit * 0.7, t.bCrit * 0.5, t.bCrit * 1.1),
       ...bSimpleOf((t.bCrit * 2.5) / COMPONENT_FACTOR.total, (t.bCrit * 1.8) / COMPONENT_FACTOR.total, (t.bCrit * 3.5) / COMPONENT_FACTOR.total, 12),
     };
   });
@@ -283,8 +289,14 @@ export function writeCriticalBatchFolder(dir: string, options: CriticalFixture =
     eMin: interval(NaN, NaN, NaN),
     regime: 'not_fitted',
     rmsRelativeResidual: NaN,
-    points: [{ batchSize: 2048, lr: 3e-4, label: 'batch=2048', steps: 300, samples: 614400, reached: 2, seeds: 2 }],
+    medianFit: { bCrit: NaN, sMin: NaN, eMin: NaN, regime: 'not_fitted' },
+    points: [{ batchSize: 2048, lr: 3e-4, label: 'batch=2048', steps: 300, samples: 614400, reached: 2, seeds: 2, edge: null }],
     unreachedBatchSizes: [64, 128, 256, 512, 1024],
+    edges: [],
+    score: NaN,
+    bSimpleW: interval(NaN, NaN, NaN),
+    bNoiseW: interval(NaN, NaN, NaN),
+    bNoise: interval(NaN, NaN, NaN),
     ...bSimpleOf(5000 / COMPONENT_FACTOR.total, 3000 / COMPONENT_FACTOR.total, 9000 / COMPONENT_FACTOR.total, 2),
   };
   const base = fixtureConfig({ envId, level, batch: 128 });
@@ -293,13 +305,16 @@ export function writeCriticalBatchFolder(dir: string, options: CriticalFixture =
     batchSizes: BATCH_SIZES,
     seeds: [1, 2],
     scale: 'envs',
-    lr: { rule: 'paper', base: 3e-4, baseBatch: 128, noiseScale: 128, alpha: 0.5, multipliers: [1] },
+    lr: { rule: 'paper', base: 3e-4, baseBatch: 128, noiseScale: 128, alpha: 0.5, multipliers: [1], extensions: 2 },
   };
   const file: CriticalBatchFile = {
     rules: { fit: 'S = S_min + S_min·B_crit/B' },
     definition: { batchSizes: definition.batchSizes, seeds: definition.seeds, scale: definition.scale, lr: definition.lr },
     component: 'total',
     returnRange: { min: 10, max: 360 },
+    scale: { random: 20, reference: 500 },
+    returnEstimate: 'post-update',
+    reachEpisodes: 10,
     targets: [...fitted, unfitted],
     runsUsed: 12,
     runsLeftOut: [],
