@@ -7,7 +7,8 @@
  *   the correlation-aware estimates; unresolved NaN rows are skipped, a resolved +∞ counts with w_t = 0 and
  *   w_t·B_t = B, its limit);
  * - ratio of means: mean tr(Σ)/mean |G|² (B_simple, from `trace_sigma`, `grad_sq`) or mean tr(HΣ)/mean GᵀHG (B_noise,
- *   from `trace_h_sigma`, `g_h_g`, rows where both are finite).
+ *   from `trace_h_sigma`, `g_h_g`, rows where both are finite; NaN unless both pooled means are positive — a
+ *   non-positive GᵀHG leaves B_noise undefined).
  *
  * Across runs both pool sums (Σ numerators over Σ denominators) and carry a percentile bootstrap over runs.
  */
@@ -129,6 +130,23 @@ export interface AveragedFigures {
   readonly runs: number;
 }
 
+/**
+ * mean tr(HΣ) / mean GᵀHG pooled over runs, NaN unless both pooled means are > 0: with GᵀHG ≤ 0 the quadratic model
+ * behind B_noise does not hold (the loss is not locally convex along G), so no B_noise is defined.
+ */
+export function pooledCurvature(items: readonly NoiseMeans[]): number {
+  let g = 0;
+  let t = 0;
+  let n = 0;
+  for (const m of items) {
+    if (!Number.isFinite(m.gradSq) || !Number.isFinite(m.traceSigma)) continue;
+    g += m.gradSq;
+    t += m.traceSigma;
+    n++;
+  }
+  return n > 0 && g > 0 && t > 0 ? t / g : NaN;
+}
+
 /** Pool runs' averages with bootstrap intervals over runs. */
 export function averageOverRuns(runs: readonly RunAverages[], options: BootstrapOptions = {}): AveragedFigures {
   const withSimple = runs.filter((r) => r.bSimpleMeans.measurements > 0);
@@ -137,7 +155,7 @@ export function averageOverRuns(runs: readonly RunAverages[], options: Bootstrap
     bSimpleW: bootstrap(runs, (s) => pooledWeighted(s.map((r) => r.bSimpleW)), { ...options, seed: options.seed ?? 'gradnoise-bsimple-w' }),
     bSimpleRatio: seedAggregate(withSimple.map((r) => r.bSimpleMeans), options),
     bNoiseW: bootstrap(runs, (s) => pooledWeighted(s.map((r) => r.bNoiseW)), { ...options, seed: options.seed ?? 'gradnoise-bnoise-w' }),
-    bNoiseRatio: seedAggregate(withNoise.map((r) => r.bNoiseMeans), options),
+    bNoiseRatio: bootstrap(withNoise.map((r) => r.bNoiseMeans), pooledCurvature, { ...options, seed: options.seed ?? 'gradnoise-bnoise-ratio' }),
     runs: runs.length,
   };
 }

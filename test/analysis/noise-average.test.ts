@@ -1,7 +1,7 @@
 /** w-weighted and ratio-of-means averages of B_simple and B_noise up to a target, pooled over runs. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { averageOverRuns, noisePoints, pooledWeighted, runAverages, weightedSums } from '../../src/analysis/noise-average.js';
+import { averageOverRuns, noisePoints, pooledCurvature, pooledWeighted, runAverages, weightedSums } from '../../src/analysis/noise-average.js';
 import type { CsvTable } from '../../src/run/csv.js';
 
 describe('noise averages', () => {
@@ -45,5 +45,12 @@ describe('noise averages', () => {
     assert.ok(Math.abs(pooled.bSimpleW.estimate - w / (1 / 2 + 1 / 4)) < 1e-9);
     assert.equal(pooled.bNoiseW.estimate, 5);
     assert.equal(pooled.runs, 2);
+  });
+
+  it('gives no B_noise where the pooled curvature GᵀHG is not positive', () => {
+    assert.equal(pooledCurvature([{ gradSq: 2, traceSigma: 10 }, { gradSq: 2, traceSigma: 30 }]), 10);
+    assert.ok(Number.isNaN(pooledCurvature([{ gradSq: -1, traceSigma: 10 }, { gradSq: 0.5, traceSigma: 30 }])));
+    assert.ok(Number.isNaN(pooledCurvature([{ gradSq: 1, traceSigma: -10 }])));
+    assert.ok(Number.isNaN(pooledCurvature([])));
   });
 });
