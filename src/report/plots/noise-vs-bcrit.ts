@@ -40,7 +40,7 @@ export function noiseVsBCritSpec(points: readonly MeasurePoint[], options: PlotO
   const scale = log.scale;
   const domain = measures.map((m) => legend.get(m)!);
   const palette = ['#1f77b4', '#2ca02c', '#d62728', '#9467bd'];
-  const color = { field: 'measure', type: 'nominal' as const, title: 'measure (fitted power law)', scale: { domain, range: measures.map((m) => palette[NOISE_MEASURES.indexOf(m)]!) }, legend: { labelLimit: 420, orient: 'bottom' as const, direction: 'vertical' as const } };
+  const color = { field: 'measure', type: 'nominal' as const, title: 'measure (fitted power law)', scale: { domain, range: measures.map((m) => palette[NOISE_MEASURES.indexOf(m)]!) }, legend: { labelLimit: 0, orient: 'bottom' as const, direction: 'vertical' as const } };
   const x = { field: 'b_crit', type: 'quantitative' as const, title: AXIS.bCrit, scale, axis: log.axis };
   const y = { field: 'value', type: 'quantitative' as const, title: 'noise scale averaged up to the target', scale, axis: log.axis };
   return {

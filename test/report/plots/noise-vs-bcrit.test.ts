@@ -19,7 +19,7 @@ describe('plots: noise scales vs B_crit', () => {
     const svg = await noiseVsBCrit(points, { id: 'noise-vs-bcrit' });
     assertSvg(svg);
     assertAxis(svg, 'X', AXIS.bCrit, 'log');
-    for (const text of ['slope 1.00', 'slope 0.50', 'no fit', 'task 2', 'lonely']) assert.ok(svg.includes(text), `shows ${text}`);
+    for (const text of ['slope 1.00, r² 1.00 (n=3)', 'slope 0.50', 'no fit', 'task 2', 'lonely']) assert.ok(svg.includes(text), `shows ${text}`);
     assert.ok(!svg.includes('unresolved'), 'NaN points are left out');
     // y = x plus one fitted line per measure with two or more points.
     assert.equal(markGroups(svg, 'line').length, 3);
