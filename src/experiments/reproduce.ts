@@ -491,6 +491,13 @@ export function criticalFindings(result: CriticalBatchResult): CriticalPartFindi
       batchSizesReached: t.points.length,
       bCrit: figureJson(t.bCrit),
       bSimple: figureJson(t.bSimple),
+      score: toJsonNumber(t.score),
+      sMin: figureJson(t.sMin),
+      eMin: figureJson(t.eMin),
+      bSimpleW: figureJson(t.bSimpleW),
+      bNoise: figureJson(t.bNoise),
+      bNoiseW: figureJson(t.bNoiseW),
+      lrEdges: t.edges.map((e) => `${e.batchSize}:${e.edge}`),
     })),
     runsLeftOut: result.runsLeftOut.length,
   };
