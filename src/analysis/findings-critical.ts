@@ -29,9 +29,73 @@ export interface CriticalFit {
   readonly eMin: number;
   /** +∞ when it lies above the batch sizes tried. */
   readonly bCrit: Figure;
-  /** B_simple averaged up to the target. */
+  /** B_simple averaged up to the target (ratio of means). */
   readonly bSimple: Figure;
   readonly points: readonly StepsToTarget[];
+  /** The protocol's further figures (critical-batch.json from this version on; absent in older files). */
+  readonly extra?: CriticalExtra;
+}
+
+/** A fit's protocol figures: intervals of S_min and E_min, the normalised score, and the like-with-like noise scales. */
+export interface CriticalExtra {
+  /** Normalised score of the target (NaN without R_ref). */
+  readonly score: number;
+  readonly sMin: Figure;
+  readonly eMin: Figure;
+  /** B_simple w-weighted (Σ w_t B_t / Σ w_t), B_noise as ratio of means and w-weighted; NaN where not measured. */
+  readonly bSimpleW: Figure;
+  readonly bNoise: Figure;
+  readonly bNoiseW: Figure;
+  /** `2048:high`: batch sizes whose kept lr sat at an edge of its grid. */
+  readonly edges: readonly string[];
+}
+
+/** The noise-scale measures compared with B_crit, in the order the report lists them. */
+export const NOISE_MEASURES = ['B_simple (ratio of means)', 'B_simple (w-weighted)', 'B_noise (ratio of means)', 'B_noise (w-weighted)'] as const;
+export type NoiseMeasure = (typeof NOISE_MEASURES)[number];
+
+/** A fit's value of one measure (NO_FIGURE-like NaN where the file does not hold it). */
+export function measureOf(fit: CriticalFit, measure: NoiseMeasure): Figure {
+  const none = { value: NaN, lo: NaN, hi: NaN, n: 0 };
+  switch (measure) {
+    case 'B_simple (ratio of means)':
+      return fit.bSimple;
+    case 'B_simple (w-weighted)':
+      return fit.extra?.bSimpleW ?? none;
+    case 'B_noise (ratio of means)':
+      return fit.extra?.bNoise ?? none;
+    case 'B_noise (w-weighted)':
+      return fit.extra?.bNoiseW ?? none;
+  }
+}
+
+/** Least squares of log y on log x: y ∝ x^slope; r² of the log fit. Needs two distinct positive x. */
+export interface LogLogFit {
+  readonly slope: number;
+  /** log10 of the prefactor: log10 y = intercept + slope·log10 x. */
+  readonly intercept: number;
+  readonly r2: number;
+  readonly n: number;
+}
+
+export function logLogFit(pairs: readonly { x: number; y: number }[]): LogLogFit {
+  const ok = pairs.filter((p) => positiveFinite(p.x) && positiveFinite(p.y));
+  const n = ok.length;
+  const xs = ok.map((p) => Math.log10(p.x));
+  const ys = ok.map((p) => Math.log10(p.y));
+  const mx = xs.reduce((a, b) => a + b, 0) / n;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let sxx = 0;
+  let sxy = 0;
+  let syy = 0;
+  for (let i = 0; i < n; i++) {
+    sxx += (xs[i]! - mx) ** 2;
+    sxy += (xs[i]! - mx) * (ys[i]! - my);
+    syy += (ys[i]! - my) ** 2;
+  }
+  if (n < 2 || !(sxx > 0)) return { slope: NaN, intercept: NaN, r2: NaN, n };
+  const slope = sxy / sxx;
+  return { slope, intercept: my - slope * mx, r2: syy > 0 ? (sxy * sxy) / (sxx * syy) : 1, n };
 }
 
 /** Why a fit is not on the B_crit vs B_simple figure. */

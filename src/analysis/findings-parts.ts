@@ -35,6 +35,15 @@ export interface CriticalTargetFinding {
   readonly batchSizesReached: number;
   readonly bCrit: FigureJson;
   readonly bSimple: FigureJson;
+  /** The protocol's further figures (absent in reproduce.json files written before them). */
+  readonly score?: JsonNumber;
+  readonly sMin?: FigureJson;
+  readonly eMin?: FigureJson;
+  readonly bSimpleW?: FigureJson;
+  readonly bNoise?: FigureJson;
+  readonly bNoiseW?: FigureJson;
+  /** `2048:high`: batch sizes whose kept lr sat at an edge of its grid. */
+  readonly lrEdges?: readonly string[];
 }
 
 export interface CriticalPartFindings {

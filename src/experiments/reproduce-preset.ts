@@ -16,7 +16,8 @@
  *     }
  *
  * Critical-batch entries take the `critical-batch` command's options as keys: `scale`, `lrRule`, `lrNoiseScale`,
- * `lrAlpha`, `lrMultipliers`, `component`, with the same defaults.
+ * `lrAlpha`, `lrMultipliers`, `lrExtensions`, `minBatchSpan`, `scoreRef`, `component`, with the same defaults; targets
+ * may be scores (`"s=0.8"`). Their lr grids are extended as the command extends them (critical-batch-run.ts).
  *
  * Everything is read, expanded and validated (preset schema, every sweep file and config, env ids, params and
  * levels) before anything is written, so bad input exits 2 and leaves nothing behind. A difficulty sweep whose levels
@@ -32,7 +33,7 @@ import { ConfigError, InputError, InvalidValueError } from '../core/errors.js';
 import type { NoiseComponent } from '../core/components.js';
 import { packageRoot } from '../core/package-root.js';
 import { getEnvSpec, resolveEnvParams } from '../run/registry.js';
-import { parseTargets, planCriticalBatch } from './critical-batch.js';
+import { parseTargets, planCriticalBatch, type CriticalBatchRequest } from './critical-batch.js';
 import { configPathSchema, displayPath as display, firstIssue, folderNameSchema, readJsonInput, seedList, seedsSchema } from './input.js';
 import { executorSchema, slurmSchema } from './slurm/options.js';
 import { canonicalJson } from './sweep/ids.js';
@@ -55,7 +56,10 @@ export const criticalBatchEntrySchema = z.strictObject({
   lrRule: z.enum(['paper', 'fixed']).default('paper'),
   lrNoiseScale: z.number().positive().optional(),
   lrAlpha: z.number().min(0).optional(),
-  lrMultipliers: z.array(z.number().positive()).min(1).default([1]),
+  lrMultipliers: z.array(z.number().positive()).min(1).default([0.5, 1, 2]).describe('lr grid: multipliers of the rule lr per batch size'),
+  lrExtensions: z.number().int().min(0).default(2).describe('grid extensions per batch size and side when the best lr sits at an edge'),
+  minBatchSpan: z.number().min(1).default(16).describe('smallest allowed largest/smallest batch size ratio'),
+  scoreRef: z.number().optional().describe("R_ref of score targets (default: the task's, see docs/science.md)"),
   component: z.enum(['policy', 'value', 'total']).default('policy'),
 });
 
@@ -84,6 +88,9 @@ export interface ReproducePart {
   /** Critical-batch parts: the analysis settings. */
   readonly targets?: readonly TargetSpec[];
   readonly component?: NoiseComponent;
+  /** Critical-batch parts: the request behind `plan` (its grid extensions plan from it) and the user's R_ref. */
+  readonly request?: CriticalBatchRequest;
+  readonly scoreRef?: number;
   /** Critical-batch parts: where a config path's value came from (`<preset>: criticalBatch.0.set.env.level`, else the config file). */
   readonly where?: (configPath: string) => string;
 }
@@ -159,23 +166,36 @@ export function loadPreset(file: string): ReproducePlan {
     const seeds = seedList(entry.seeds);
     let plan: SweepPlan;
     let targets: TargetSpec[];
+    const request: CriticalBatchRequest = {
+      config,
+      configDir: path.dirname(configFile),
+      batchSizes: entry.batchSizes,
+      seeds,
+      scale: entry.scale,
+      lrRule: entry.lrRule,
+      ...(entry.lrNoiseScale !== undefined ? { lrNoiseScale: entry.lrNoiseScale } : {}),
+      ...(entry.lrAlpha !== undefined ? { lrAlpha: entry.lrAlpha } : {}),
+      lrMultipliers: entry.lrMultipliers,
+      lrExtensions: entry.lrExtensions,
+      minBatchSpan: entry.minBatchSpan,
+      name: entry.name,
+    };
     try {
-      plan = planCriticalBatch({
-        config,
-        configDir: path.dirname(configFile),
-        batchSizes: entry.batchSizes,
-        seeds,
-        scale: entry.scale,
-        lrRule: entry.lrRule,
-        ...(entry.lrNoiseScale !== undefined ? { lrNoiseScale: entry.lrNoiseScale } : {}),
-        ...(entry.lrAlpha !== undefined ? { lrAlpha: entry.lrAlpha } : {}),
-        lrMultipliers: entry.lrMultipliers,
-        name: entry.name,
-      });
+      plan = planCriticalBatch(request);
       targets = parseTargets(entry.targets.map(String).join(','), `${where}.targets`);
     } catch (error) {
       if (error instanceof InputError && error.path.startsWith('--')) {
-        const key = { '--batch-sizes': 'batchSizes', '--seeds': 'seeds', '--lr-rule': 'lrRule', '--lr-noise-scale': 'lrNoiseScale', '--lr-alpha': 'lrAlpha', '--lr-multipliers': 'lrMultipliers' }[error.path];
+        const key = {
+          '--batch-sizes': 'batchSizes',
+          '--seeds': 'seeds',
+          '--lr-rule': 'lrRule',
+          '--lr-noise-scale': 'lrNoiseScale',
+          '--lr-alpha': 'lrAlpha',
+          '--lr-multipliers': 'lrMultipliers',
+          '--lr-extensions': 'lrExtensions',
+          '--min-batch-span': 'minBatchSpan',
+          '--scores': 'targets',
+        }[error.path];
         throw new ConfigError(`${where}.${key ?? error.path}`, error.value, reasonOf(error));
       }
       throw error;
@@ -184,7 +204,17 @@ export function loadPreset(file: string): ReproducePlan {
       const key = Object.keys(entry.set).find((k) => configPath === k || configPath.startsWith(`${k}.`));
       return key !== undefined ? `${where}.set.${key}${configPath.slice(key.length)}` : `${display(configFile)}: ${configPath}`;
     };
-    parts.push({ kind: 'critical-batch', name: entry.name, source: `${path.resolve(file)}#criticalBatch.${i}`, plan, targets, component: entry.component, where: whereOf });
+    parts.push({
+      kind: 'critical-batch',
+      name: entry.name,
+      source: `${path.resolve(file)}#criticalBatch.${i}`,
+      plan,
+      targets,
+      component: entry.component,
+      request,
+      ...(entry.scoreRef !== undefined ? { scoreRef: entry.scoreRef } : {}),
+      where: whereOf,
+    });
   });
 
   const seen = new Map<string, ReproducePart>();

@@ -11,6 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { analyzeCriticalBatch, type CriticalBatchResult } from './critical-batch.js';
+import { runCriticalBatch } from './critical-batch-run.js';
 import { InvalidValueError } from '../core/errors.js';
 import type { NoiseComponent } from '../core/components.js';
 import { formatDuration, type ProgressMode } from '../run/progress.js';
@@ -287,19 +288,31 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
     const tPart = performance.now();
     let result: SweepResult | null = null;
     try {
-      result = await runSweep(part.plan, {
+      const sweepOptions = {
         out: dir,
         workers,
         executor,
         // Detached, one finish job for the whole reproduction (below) does every part's aggregates.
-        finishJob: false,
+        finishJob: false as const,
         progress: mode,
         stream,
         ...(options.signal ? { signal: options.signal } : {}),
         ...(options.killSignal ? { killSignal: options.killSignal } : {}),
         ...(options.runOne ? { runOne: options.runOne } : {}),
         ...(options.workerScript ? { workerScript: options.workerScript } : {}),
-      });
+      };
+      // Critical-batch parts extend their lr grids where the best lr sits at an edge, as the command does.
+      result = part.request
+        ? (
+            await runCriticalBatch({
+              request: part.request,
+              sweep: sweepOptions,
+              analysis: { ...(part.targets ? { targets: part.targets } : {}), ...(part.component ? { component: part.component } : {}) },
+              ...(part.scoreRef !== undefined ? { scoreRef: part.scoreRef } : {}),
+              say,
+            })
+          ).sweep
+        : await runSweep(part.plan, sweepOptions);
       if (!result.detached) record.findings = partFindings(part, dir);
     } catch (error) {
       record.error = (error as Error).message;
@@ -478,6 +491,13 @@ export function criticalFindings(result: CriticalBatchResult): CriticalPartFindi
       batchSizesReached: t.points.length,
       bCrit: figureJson(t.bCrit),
       bSimple: figureJson(t.bSimple),
+      score: toJsonNumber(t.score),
+      sMin: figureJson(t.sMin),
+      eMin: figureJson(t.eMin),
+      bSimpleW: figureJson(t.bSimpleW),
+      bNoise: figureJson(t.bNoise),
+      bNoiseW: figureJson(t.bNoiseW),
+      lrEdges: t.edges.map((e) => `${e.batchSize}:${e.edge}`),
     })),
     runsLeftOut: result.runsLeftOut.length,
   };

@@ -194,6 +194,20 @@ function fitFromJson(t: Parsed<TargetResult>): CriticalFit {
     bCrit: bCritFigure(interval(t.bCrit), t.regime),
     bSimple: interval(t.bSimple),
     points: t.points.map((p) => ({ batchSize: orNaN(p.batchSize), steps: orNaN(p.steps), samples: orNaN(p.samples) })),
+    // Files written before the protocol's figures hold none of these.
+    ...(t.bSimpleW
+      ? {
+          extra: {
+            score: orNaN(t.score),
+            sMin: interval(t.sMin),
+            eMin: interval(t.eMin),
+            bSimpleW: interval(t.bSimpleW),
+            bNoise: interval(t.bNoise),
+            bNoiseW: interval(t.bNoiseW),
+            edges: (t.edges ?? []).map((e) => `${orNaN(e.batchSize)}:${e.edge}`),
+          },
+        }
+      : {}),
   };
 }
 
@@ -211,7 +225,11 @@ function fitFromCsv(row: Readonly<Record<string, string>>): CriticalFit {
   } catch {
     // No target as asked for: the fit is named by its return.
   }
-  return { spec, target: cell('target'), regime, sMin: cell('s_min'), eMin: cell('e_min'), bCrit: bCritFigure(figure('b_crit'), regime), bSimple: figure('b_simple'), points: [] };
+  const base = { spec, target: cell('target'), regime, sMin: cell('s_min'), eMin: cell('e_min'), bCrit: bCritFigure(figure('b_crit'), regime), bSimple: figure('b_simple'), points: [] };
+  if (!('b_simple_w' in row)) return base;
+  const triple = (column: 's_min' | 'e_min' | 'b_simple_w' | 'b_noise' | 'b_noise_w') => figureRead(cell(column), cell(`${column}_lo`), cell(`${column}_hi`));
+  const edges = text('lr_edges').split(' ').filter((e) => e.length > 0);
+  return { ...base, extra: { score: cell('score'), sMin: triple('s_min'), eMin: triple('e_min'), bSimpleW: triple('b_simple_w'), bNoise: triple('b_noise'), bNoiseW: triple('b_noise_w'), edges } };
 }
 
 export function loadCritical(dir: string): CriticalInfo {

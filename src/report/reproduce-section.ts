@@ -1,14 +1,16 @@
 /**
- * A reproduce folder's sections: from reproduce.json the preset, status, machine, wall time per part and the rules;
- * the findings of every sweep (policy gradient); B_crit vs B_simple over every critical-batch part, points coloured by
- * task (env and level) and labelled by target; then every part's own section.
+ * A reproduce folder's sections, findings first: the findings of every sweep (policy gradient); the noise scales
+ * (B_simple and B_noise, w-weighted and ratio of means) and B_simple vs B_crit over every critical-batch part, points
+ * coloured by task (env and level) or measure and labelled by target; every part's own section; and last, from
+ * reproduce.json, the preset, status, machine, wall time per part and the rules.
  */
 import path from 'node:path';
 import { formatSetting, formatCompact, formatValue } from '../analysis/findings-format.js';
 import type { RunData } from '../analysis/findings.js';
 import type { MachineInfo } from '../run/machine.js';
 import { formatDuration } from '../run/progress.js';
-import { criticalPoints, criticalSection, criticalSummaryTable } from './critical-section.js';
+import { criticalPoints, criticalSection, criticalSummaryTable, measurePoints } from './critical-section.js';
+import { noiseVsBCrit } from './plots/noise-vs-bcrit.js';
 import { metaTable, note, section, slug, table, type ReportPage, type Section } from './html.js';
 import type { CriticalInfo, ReproduceInfo, SweepInfo } from './load.js';
 import { bCritVsBSimple } from './plots/critical.js';
@@ -19,7 +21,8 @@ import { familyFindingsTable, findingsInWords, sweepFindings, sweepSection } fro
 export async function reproduceSections(page: ReportPage, info: ReproduceInfo): Promise<Section[]> {
   const sweeps = info.parts.flatMap((p) => (p.kind === 'sweep' ? [p.sweep] : []));
   const criticals = info.parts.flatMap((p) => (p.kind === 'critical-batch' ? [p.critical] : []));
-  const sections: Section[] = [section('Reproduction', { details: reproduceOverview(info, sweeps, criticals) }, ['details'])];
+  // Findings and summary figures first; the preset, machine and timing tables close the page.
+  const sections: Section[] = [];
 
   const findings = sweeps.flatMap((sweep) => sweepFindings(sweep).filter((f) => f.component === 'policy').map((f) => ({ findings: f, sweep })));
   if (findings.length > 0) {
@@ -40,6 +43,17 @@ export async function reproduceSections(page: ReportPage, info: ReproduceInfo): 
 
   if (criticals.length > 0) {
     const figures: string[] = [];
+    const measures = measurePoints(criticals);
+    if (measures.length > 0) {
+      const svg = await noiseVsBCrit(measures, { id: 'noise-vs-bcrit', title: `Noise scales vs critical batch size: ${new Set(measures.map((m) => m.label.split(',')[0])).size} task-levels` });
+      figures.push(
+        page.figure(
+          'noise-vs-bcrit',
+          svg,
+          'Like with like: B_simple and B_noise, w-weighted and as ratio of means, averaged up to each target, vs the measured B_crit of every critical-batch part and target (log-log); grey: y = x; dashed: least-squares power law per measure, slope and r² in the legend.',
+        ),
+      );
+    }
     const points = criticalPoints(criticals);
     if (points.length > 0) {
       const svg = await bCritVsBSimple(points, { id: 'bcrit-vs-bsimple', title: `Noise scale vs critical batch size: ${new Set(points.map((p) => p.group)).size} tasks` });
@@ -64,6 +78,7 @@ export async function reproduceSections(page: ReportPage, info: ReproduceInfo): 
   if (sweeps.length === 0 && criticals.length === 0 && !info.parts.some((p) => p.kind === 'run')) {
     sections.push(section('No results yet', { findings: [note('The sub-folders hold no runs yet.')] }, ['findings']));
   }
+  sections.push(section('Reproduction: preset, machine, timing', { details: reproduceOverview(info, sweeps, criticals) }, ['details']));
   return sections;
 }
 

@@ -49,7 +49,7 @@ export const WALL_CLOCK_COLUMNS = ['wall_s', 'sps'] as const;
 export const NOISE_WALL_CLOCK_COLUMNS = ['measure_ms', 'b_noise_ms'] as const;
 
 export function metricsColumns(monitorEnabled: boolean): string[] {
-  const columns = ['update', 'env_steps', 'wall_s', 'sps', 'episodes', 'episodes_update', 'return_mean', 'return_std', 'length_mean'];
+  const columns = ['update', 'env_steps', 'wall_s', 'sps', 'episodes', 'episodes_update', 'return_mean', 'return_std', 'length_mean', 'return_sum'];
   columns.push(...Object.values(STATS_COLUMNS), 'batch_size');
   if (monitorEnabled) columns.push(...NOISE_COMPONENTS.map((c) => `b_simple_${c}`));
   return columns;
@@ -162,6 +162,9 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
   const recent: number[] = [];
   const recentLengths: number[] = [];
   let episodes = 0;
+  // Sum of the returns of every episode completed so far: with `episodes`, the mean over the episodes completed between
+  // any two logged rows (the non-lagging return estimate of critical-batch targets) is exact whatever logEvery is.
+  let returnSum = 0;
   let bestReturnMean = -Infinity;
   let update = 0;
   let envSteps = 0;
@@ -184,12 +187,12 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
     agent = createAgent(config.agent, env, root.split('agent'));
     monitor = config.monitor.enabled ? new NoiseMonitor(config.monitor, { rng: root.split('monitor'), onWarning: (message) => progress.message(`gradnoise: monitor: ${message}`) }) : null;
     // What a checkpoint holds beyond env, agent and monitor: the loop's own state, restored into these locals.
-    const loopState = () => ({ recent, recentLengths, episodes, bestReturnMean, update, envSteps, latestB, progressSeries, logs });
+    const loopState = () => ({ recent, recentLengths, episodes, returnSum, bestReturnMean, update, envSteps, latestB, progressSeries, logs });
     if (checkpoint) {
       const index = new PrototypeIndex().add(env, agent, monitor, new NoiseTracker(1, 1, 0.5), new AutocorrelationTracker(1, 1));
       restoreState({ env, agent, monitor }, checkpoint.state, index);
       const loop = restoreState(loopState(), checkpoint.loop, index) as ReturnType<typeof loopState>;
-      ({ episodes, bestReturnMean, update, envSteps, progressSeries } = loop);
+      ({ episodes, returnSum, bestReturnMean, update, envSteps, progressSeries } = loop);
       t0 -= checkpoint.wallS * 1000;
     }
 
@@ -222,6 +225,7 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
       for (const episode of finished) {
         recent.push(episode.return);
         recentLengths.push(episode.length);
+        returnSum += episode.return;
       }
       episodes += finished.length;
       if (recent.length > RETURN_WINDOW) recent.splice(0, recent.length - RETURN_WINDOW);
@@ -258,6 +262,7 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
           return_mean: recent.length > 0 ? returnMean : null,
           return_std: recent.length > 0 ? std(recent) : null,
           length_mean: recentLengths.length > 0 ? mean(recentLengths) : null,
+          return_sum: returnSum,
           batch_size: agent.batchSize(batch),
         };
         for (const [key, column] of Object.entries(STATS_COLUMNS)) row[column] = stats[key as keyof UpdateStats];

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { runData } from '../../src/analysis/findings.js';
-import { bSimpleOverBCrit, placeFit, stepsFromRuns, type CriticalFit } from '../../src/analysis/findings-critical.js';
+import { bSimpleOverBCrit, logLogFit, measureOf, placeFit, stepsFromRuns, type CriticalFit } from '../../src/analysis/findings-critical.js';
 import { readRunFolder } from '../../src/run/run-folder.js';
 import { tempDir } from '../helpers/report-assert.js';
 import { writeRunFolder } from '../helpers/report-fixtures.js';
@@ -60,5 +60,21 @@ describe('critical-batch findings', () => {
     assert.equal(points[0]!.steps, Math.min(first(runs[0]!).update, first(runs[1]!).update));
     assert.equal(points[1]!.samples, first(runs[2]!).envSteps);
     assert.deepEqual(stepsFromRuns(runs, 1e9), []);
+  });
+
+  it('logLogFit: the power law y ∝ x^slope and its r²; measureOf: a fit\'s noise-scale measures', () => {
+    const exact = logLogFit([10, 100, 1000].map((x) => ({ x, y: 5 * x ** 0.7 })));
+    assert.ok(Math.abs(exact.slope - 0.7) < 1e-12 && Math.abs(exact.r2 - 1) < 1e-12 && Math.abs(10 ** exact.intercept - 5) < 1e-9);
+    assert.equal(exact.n, 3);
+    const noisy = logLogFit([{ x: 10, y: 10 }, { x: 100, y: 50 }, { x: 1000, y: 2000 }, { x: 100, y: NaN }]);
+    assert.equal(noisy.n, 3);
+    assert.ok(noisy.r2 < 1 && noisy.r2 > 0.8);
+    assert.ok(Number.isNaN(logLogFit([{ x: 10, y: 1 }, { x: 10, y: 2 }]).slope));
+    const f = fit(500, 300, 800, 'fit');
+    assert.equal(measureOf(f, 'B_simple (ratio of means)').value, 900);
+    assert.ok(Number.isNaN(measureOf(f, 'B_noise (w-weighted)').value));
+    const figure = { value: 42, lo: 40, hi: 44, n: 1 };
+    const withExtra: CriticalFit = { ...f, extra: { score: 0.5, sMin: figure, eMin: figure, bSimpleW: figure, bNoise: { ...figure, value: 7 }, bNoiseW: figure, edges: [] } };
+    assert.equal(measureOf(withExtra, 'B_noise (ratio of means)').value, 7);
   });
 });

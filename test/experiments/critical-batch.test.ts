@@ -55,34 +55,27 @@ describe('fitCriticalBatch', () => {
     assert.ok(Number.isNaN(fitCriticalBatch([{ batchSize: 64, steps: 10 }, { batchSize: 64, steps: 12 }]).bCrit));
   });
 
-  it('recovers B_crit within its bootstrap interval from noisy seeds (coverage over repeated experiments)', () => {
-    const repeats = 12;
-    let covered = 0;
-    let coveredSMin = 0;
-    let sum = 0;
-    for (let r = 0; r < repeats; r++) {
-      const rng = new Rng(100 + r);
-      const cells: TargetCell[] = BATCHES.map((batchSize) => ({
-        batchSize,
-        lr: 1e-3,
-        label: `batch=${batchSize}`,
-        outcomes: Array.from({ length: 5 }, () => {
-          const s = Math.round(steps(batchSize) * Math.exp(0.1 * rng.normal()));
-          return { steps: s, samples: s * batchSize };
-        }),
-      }));
-      const result = analyzeTarget(cells, { replicates: 200 });
-      assert.equal(result.points.length, BATCHES.length);
-      assert.ok(result.bCrit.lo <= result.bCrit.estimate && result.bCrit.estimate <= result.bCrit.hi);
-      assert.ok(Math.abs(result.bCrit.estimate / B_CRIT - 1) < 0.3, String(result.bCrit.estimate));
-      if (result.bCrit.lo <= B_CRIT && B_CRIT <= result.bCrit.hi) covered++;
-      if (result.sMin.lo <= S_MIN && S_MIN <= result.sMin.hi) coveredSMin++;
-      sum += result.bCrit.estimate;
-    }
-    // 95% intervals: at most 2 of 12 misses is well within chance (P ≈ 0.98).
-    assert.ok(covered >= repeats - 2, `B_crit covered in ${covered}/${repeats}`);
-    assert.ok(coveredSMin >= repeats - 2, `S_min covered in ${coveredSMin}/${repeats}`);
-    assert.ok(Math.abs(sum / repeats / B_CRIT - 1) < 0.05, `mean estimate ${sum / repeats}`);
+  it('analyzeTarget fits every reaching seed of the kept cells (profile likelihood) and keeps the median fit beside it', () => {
+    const rng = new Rng(100);
+    const cells: TargetCell[] = BATCHES.map((batchSize) => ({
+      batchSize,
+      lr: 1e-3,
+      label: `batch=${batchSize}`,
+      outcomes: Array.from({ length: 5 }, () => {
+        const s = Math.round(steps(batchSize) * Math.exp(0.1 * rng.normal()));
+        return { steps: s, samples: s * batchSize };
+      }),
+    }));
+    const result = analyzeTarget(cells);
+    assert.equal(result.points.length, BATCHES.length);
+    assert.equal(result.fit.points, BATCHES.length * 5);
+    assert.ok(result.bCrit.lo <= result.bCrit.estimate && result.bCrit.estimate <= result.bCrit.hi);
+    assert.ok(result.bCrit.lo <= B_CRIT && B_CRIT <= result.bCrit.hi, JSON.stringify(result.bCrit));
+    assert.ok(Math.abs(result.bCrit.estimate / B_CRIT - 1) < 0.3, String(result.bCrit.estimate));
+    assert.ok(Math.abs(result.fit.medianFit.bCrit / B_CRIT - 1) < 0.3, String(result.fit.medianFit.bCrit));
+    // A narrower confidence gives a narrower interval.
+    const narrow = analyzeTarget(cells, 0.5);
+    assert.ok(narrow.bCrit.hi - narrow.bCrit.lo < result.bCrit.hi - result.bCrit.lo);
   });
 
   it('keeps the best learning rate per batch size and leaves out batch sizes that do not reach the target', () => {
@@ -140,7 +133,7 @@ describe('critical-batch rules', () => {
   });
 
   it('plans batch sizes × lr multipliers × seeds with readable ids and validated configs', () => {
-    const plan = planCriticalBatch({ config, configDir: '.', batchSizes: [1024, 512], seeds: [1, 2], lrMultipliers: [0.5, 1] });
+    const plan = planCriticalBatch({ config, configDir: '.', batchSizes: [1024, 512], seeds: [1, 2], lrMultipliers: [0.5, 1], minBatchSpan: 2 });
     assert.equal(plan.kind, 'critical-batch');
     assert.equal(plan.runs.length, 8);
     assert.deepEqual(plan.runs.slice(0, 2).map((r) => r.id), ['batch=512,lrx=0.5,seed=1', 'batch=512,lrx=0.5,seed=2']);
@@ -150,13 +143,30 @@ describe('critical-batch rules', () => {
     assert.equal(run.config.run.seed, 2);
     // Paper rule, α = 0.5 for Adam, B_s = B₀ = 512: ε(1024) = ε₀·sqrt(2/1.5).
     assert.ok(Math.abs(run.config.agent.lr - 1e-3 * Math.sqrt(2 / 1.5)) < 1e-8);
-    const fixed = planCriticalBatch({ config, configDir: '.', batchSizes: [256, 512], seeds: [1], lrRule: 'fixed' });
+    const fixed = planCriticalBatch({ config, configDir: '.', batchSizes: [256, 512], seeds: [1], lrRule: 'fixed', lrMultipliers: [1], minBatchSpan: 2 });
     assert.deepEqual(fixed.runs.map((r) => [r.id, r.config.agent.lr]), [
       ['batch=256,seed=1', 1e-3],
       ['batch=512,seed=1', 1e-3],
     ]);
     assert.throws(() => planCriticalBatch({ config, configDir: '.', batchSizes: [512], seeds: [1] }), /at least two/);
-    assert.throws(() => planCriticalBatch({ config, configDir: '.', batchSizes: [128, 512], seeds: [1], lrMultipliers: [0] }), /--lr-multipliers/);
+    assert.throws(() => planCriticalBatch({ config, configDir: '.', batchSizes: [128, 2048], seeds: [1], lrMultipliers: [0] }), /--lr-multipliers/);
+  });
+
+  it('defaults to a 3-value lr grid spanning 4×, refuses batch sizes spanning under 16×, adds extension cells', () => {
+    const plan = planCriticalBatch({ config, configDir: '.', batchSizes: [128, 2048], seeds: [1] });
+    assert.deepEqual(plan.runs.map((r) => r.id), ['batch=128,lrx=0.5,seed=1', 'batch=128,lrx=1,seed=1', 'batch=128,lrx=2,seed=1', 'batch=2048,lrx=0.5,seed=1', 'batch=2048,lrx=1,seed=1', 'batch=2048,lrx=2,seed=1']);
+    const lrs = plan.runs.filter((r) => r.id.startsWith('batch=128,')).map((r) => r.config.agent.lr);
+    assert.ok(Math.abs(lrs[2]! / lrs[0]! - 4) < 1e-4);
+    assert.throws(
+      () => planCriticalBatch({ config, configDir: '.', batchSizes: [128, 256, 1024], seeds: [1] }),
+      (e: unknown) => e instanceof InputError && e.path === '--batch-sizes' && /spans 8×.*at least 16×/.test(e.message),
+    );
+    const extended = planCriticalBatch({ config, configDir: '.', batchSizes: [128, 2048], seeds: [1], extraMultipliers: new Map([[2048, [4]]]) });
+    assert.deepEqual(extended.definition, plan.definition);
+    assert.deepEqual(extended.runs.map((r) => r.id).slice(3), ['batch=2048,lrx=0.5,seed=1', 'batch=2048,lrx=1,seed=1', 'batch=2048,lrx=2,seed=1', 'batch=2048,lrx=4,seed=1']);
+    // Single-value grid: ids without lrx until an extension names the multipliers.
+    const single = planCriticalBatch({ config, configDir: '.', batchSizes: [128, 2048], seeds: [1], lrMultipliers: [1], extraMultipliers: new Map([[128, [2]]]) });
+    assert.deepEqual(single.runs.map((r) => r.id), ['batch=128,seed=1', 'batch=128,lrx=2,seed=1', 'batch=2048,seed=1']);
   });
 });
 
@@ -193,7 +203,7 @@ describe('critical-batch analysis of run folders', () => {
 
   it('runs through the sweep machinery and writes critical-batch.csv and .json', async () => {
     const config = parseConfig({ env: { id: 'CartPole-v1', numEnvs: 1 }, agent: { algo: 'ppo', numSteps: 64 }, run: { totalSteps: 512 * 60 } });
-    const plan = planCriticalBatch({ config, configDir: '.', batchSizes: [64, 128, 256, 512], seeds: [1, 2, 3], lrRule: 'fixed' });
+    const plan = planCriticalBatch({ config, configDir: '.', batchSizes: [64, 128, 256, 512], seeds: [1, 2, 3], lrRule: 'fixed', lrMultipliers: [1], minBatchSpan: 8 });
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gradnoise-cb-')), 'cb');
     const result = await runSweep(plan, {
       out,
@@ -210,7 +220,9 @@ describe('critical-batch analysis of run folders', () => {
     assert.equal(csv.filter((l) => l.length > 0).length, 3);
     const json = JSON.parse(fs.readFileSync(path.join(out, 'critical-batch.json'), 'utf8')) as { targets: unknown[]; rules: Record<string, string> };
     assert.equal(json.targets.length, 2);
-    assert.match(json.rules.fit!, /1\/S²/);
+    assert.match(json.rules.fit!, /profile likelihood/);
+    assert.match(json.rules.fit!, /1\/Ŝ² with Ŝ the fitted curve/);
+    assert.match(json.rules.steps!, /return_mean/);
     assert.throws(() => analyzeCriticalBatch(path.join(out, 'runs')), /not a critical-batch folder/);
   });
 });

@@ -35,12 +35,12 @@ function badPresets(dir: string) {
   const base = path.join(repo, 'configs/bandit-reinforce.json');
   write('bad-level.json', { name: 'bad-level', base, grid: { 'env.level': [0, 7] }, set: { 'env.params': {} } });
   write('good.json', { name: 'good', base, grid: { 'env.level': [0, 1] }, set: { 'env.params': {}, 'run.totalSteps': 256 } });
-  const critical = { name: 'c', config: base, set: { 'env.params': {} }, batchSizes: [64, 128] };
+  const critical = { name: 'c', config: base, set: { 'env.params': {} }, batchSizes: [64, 128], minBatchSpan: 2 };
   return {
     unknownKey: write('unknown-key.json', { name: 'p', sweeps: ['good.json'], seeds: 3 }),
     missingSweep: write('missing-sweep.json', { name: 'p', sweeps: ['good.json', 'nope.json'] }),
     badSweep: write('bad-sweep.json', { name: 'p', sweeps: ['good.json', 'bad-level.json'] }),
-    badBatch: write('bad-batch.json', { name: 'p', criticalBatch: [{ ...critical, batchSizes: [100, 128] }] }),
+    badBatch: write('bad-batch.json', { name: 'p', criticalBatch: [{ ...critical, batchSizes: [100, 256] }] }),
     badTarget: write('bad-target.json', { name: 'p', criticalBatch: [{ ...critical, targets: ['150%'] }] }),
     sameName: write('same-name.json', { name: 'p', sweeps: ['good.json'], criticalBatch: [{ ...critical, name: 'good' }] }),
     notJson: write('not-json.json', '{ "name": '),

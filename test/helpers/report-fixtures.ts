@@ -18,7 +18,7 @@ import { writeJsonAtomic, type RunFolderConfig, type RunStatus, type RunSummary 
 
 /** metrics.csv's columns as the trainer writes them with the monitor on (trainer.ts metricsColumns(true)). */
 export const METRICS_COLUMNS = [
-  'update', 'env_steps', 'wall_s', 'sps', 'episodes', 'episodes_update', 'return_mean', 'return_std', 'length_mean',
+  'update', 'env_steps', 'wall_s', 'sps', 'episodes', 'episodes_update', 'return_mean', 'return_std', 'length_mean', 'return_sum',
   'policy_loss', 'value_loss', 'entropy', 'approx_kl', 'clip_frac', 'grad_norm', 'lr', 'explained_variance', 'batch_size',
   'b_simple_policy', 'b_simple_value', 'b_simple_total',
 ];
@@ -82,6 +82,7 @@ export function writeRunFolder(dir: string, options: RunFixture = {}): RunFolder
   const metrics = new CsvLog(path.join(dir, 'metrics.csv'), METRICS_COLUMNS);
   const noise = options.noNoise ? null : new CsvLog(path.join(dir, 'noise.csv'), NOISE_FIXTURE_COLUMNS);
   const ema: Partial<Record<NoiseComponent, { g: number; t: number }>> = {};
+  let returnSum = 0;
   for (let u = 1; u <= updates; u++) {
     const envSteps = u * batch;
     const progress = u / updates;
@@ -135,6 +136,7 @@ export function writeRunFolder(dir: string, options: RunFixture = {}): RunFolder
       return_mean: u < 3 ? null : returnMean,
       return_std: u < 3 ? null : 10,
       length_mean: u < 3 ? null : returnMean,
+      return_sum: (returnSum += u < 3 ? 0 : 3 * returnMean),
       policy_loss: -0.01,
       value_loss: 1,
       entropy: 0.6,
@@ -252,7 +254,7 @@ export function writeCriticalBatchFolder(dir: string, options: CriticalFixture =
   ].map((t, i) => {
     const points = BATCH_SIZES.map((batchSize, k) => {
       const steps = t.sMin * (1 + t.bCrit / batchSize) * (1 + 0.08 * Math.sin(k * 2.1));
-      return { batchSize, lr: 3e-4, label: `batch=${batchSize}`, steps, samples: steps * batchSize, reached: 2, seeds: 2 };
+      return { batchSize, lr: 3e-4, label: `batch=${batchSize}`, steps, samples: steps * batchSize, reached: 2, seeds: 2, edge: null };
     });
     const eMin = t.sMin * t.bCrit;
     // JSON holds ∞ as null: the regime tells it.
@@ -266,8 +268,14 @@ export function writeCriticalBatchFolder(dir: string, options: CriticalFixture =
       eMin: interval(eMin, eMin * 0.7, eMin * 1.4),
       regime: above ? 'b_crit_above_range' : 'fit',
       rmsRelativeResidual: 0.05,
+      medianFit: { bCrit: t.bCrit * 1.1, sMin: t.sMin, eMin: eMin * 1.1, regime: 'fit' },
       points,
       unreachedBatchSizes: [],
+      edges: i === 0 ? [{ batchSize: 64, edge: 'high' as const }] : [],
+      score: (t.target - 20) / 480,
+      bSimpleW: interval(t.bCrit * 1.5, t.bCrit * 1.1, t.bCrit * 2.1),
+      bNoiseW: interval(t.bCrit * 0.9, t.bCrit * 0.6, t.bCrit * 1.3),
+      bNoise: interval(t.bCrit * 0.7, t.bCrit * 0.5, t.bCrit * 1.1),
       ...bSimpleOf((t.bCrit * 2.5) / COMPONENT_FACTOR.total, (t.bCrit * 1.8) / COMPONENT_FACTOR.total, (t.bCrit * 3.5) / COMPONENT_FACTOR.total, 12),
     };
   });
@@ -281,8 +289,14 @@ export function writeCriticalBatchFolder(dir: string, options: CriticalFixture =
     eMin: interval(NaN, NaN, NaN),
     regime: 'not_fitted',
     rmsRelativeResidual: NaN,
-    points: [{ batchSize: 2048, lr: 3e-4, label: 'batch=2048', steps: 300, samples: 614400, reached: 2, seeds: 2 }],
+    medianFit: { bCrit: NaN, sMin: NaN, eMin: NaN, regime: 'not_fitted' },
+    points: [{ batchSize: 2048, lr: 3e-4, label: 'batch=2048', steps: 300, samples: 614400, reached: 2, seeds: 2, edge: null }],
     unreachedBatchSizes: [64, 128, 256, 512, 1024],
+    edges: [],
+    score: NaN,
+    bSimpleW: interval(NaN, NaN, NaN),
+    bNoiseW: interval(NaN, NaN, NaN),
+    bNoise: interval(NaN, NaN, NaN),
     ...bSimpleOf(5000 / COMPONENT_FACTOR.total, 3000 / COMPONENT_FACTOR.total, 9000 / COMPONENT_FACTOR.total, 2),
   };
   const base = fixtureConfig({ envId, level, batch: 128 });
@@ -291,13 +305,16 @@ export function writeCriticalBatchFolder(dir: string, options: CriticalFixture =
     batchSizes: BATCH_SIZES,
     seeds: [1, 2],
     scale: 'envs',
-    lr: { rule: 'paper', base: 3e-4, baseBatch: 128, noiseScale: 128, alpha: 0.5, multipliers: [1] },
+    lr: { rule: 'paper', base: 3e-4, baseBatch: 128, noiseScale: 128, alpha: 0.5, multipliers: [1], extensions: 2 },
   };
   const file: CriticalBatchFile = {
     rules: { fit: 'S = S_min + S_min·B_crit/B' },
     definition: { batchSizes: definition.batchSizes, seeds: definition.seeds, scale: definition.scale, lr: definition.lr },
     component: 'total',
     returnRange: { min: 10, max: 360 },
+    scale: { random: 20, reference: 500 },
+    returnEstimate: 'post-update',
+    reachEpisodes: 10,
     targets: [...fitted, unfitted],
     runsUsed: 12,
     runsLeftOut: [],

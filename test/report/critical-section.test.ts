@@ -12,10 +12,13 @@ describe('report: critical-batch folder', () => {
     const dir = tempDir();
     writeCriticalBatchFolder(dir);
     assert.equal(detectFolder(dir), 'critical-batch');
-    const html = assertReport(await writeReport(dir), dir, ['pareto-fronts', 'bcrit-vs-bsimple']);
-    for (const text of ['return ≥ 100', '80% (return ≥ 300)', 'S_min (updates)', 'B_crit = E_min/S_min', '600 [360, 1,020]', 'not fitted', 'return ≥ 480']) {
+    const html = assertReport(await writeReport(dir), dir, ['pareto-fronts', 'bcrit-vs-bsimple', 'noise-vs-bcrit']);
+    for (const text of ['return ≥ 100', '80% (return ≥ 300)', 'S_min (updates)', 'B_crit = E_min/S_min', '600 [360, 1,020]', 'not fitted', 'return ≥ 480', 'B_noise (w-weighted)', '64:high', '40 [32, 48]']) {
       assert.ok(html.includes(text), `report shows ${text}`);
     }
+    // The findings lead: the fits table comes before the figures, the run tables and metadata after them.
+    const at = ['Findings: critical batch size', 'id="fig-noise-vs-bcrit"', 'id="fig-pareto-fronts"', 'Fits (critical-batch.json)'].map((t) => html.indexOf(t));
+    assert.ok(at.every((i, k) => i > 0 && (k === 0 || i > at[k - 1]!)), `order: ${JSON.stringify(at)}`);
     // Runs under way, nothing fitted yet: still a critical-batch folder, with a report that says so.
     fs.rmSync(path.join(dir, 'critical-batch.json'));
     assert.equal(detectFolder(dir), 'critical-batch');
@@ -30,14 +33,14 @@ describe('report: critical-batch folder', () => {
         '100,100,600,360,1020,40,32,48,24000,16800,33600,1500,1080,2100,fit\n' +
         '480,480,nan,nan,nan,nan,nan,nan,nan,nan,nan,nan,nan,nan,not_fitted\n',
     );
-    const fromCsv = assertReport(await writeReport(dir), dir, ['pareto-fronts', 'bcrit-vs-bsimple']);
+    const fromCsv = assertReport(await writeReport(dir), dir, ['pareto-fronts', 'bcrit-vs-bsimple', 'noise-vs-bcrit']);
     for (const text of ['600 [360, 1,020]', 'return ≥ 480', 'not fitted', '>2</td>']) assert.ok(fromCsv.includes(text), `report shows ${text}`);
   });
 
   it('a B_crit above the batch sizes tried reads ∞ with its lower bound, and no B_simple / B_crit ratio', async () => {
     const dir = tempDir();
     writeCriticalBatchFolder(dir, { aboveRange: true });
-    const html = assertReport(await writeReport(dir), dir, ['pareto-fronts', 'bcrit-vs-bsimple']);
+    const html = assertReport(await writeReport(dir), dir, ['pareto-fronts', 'bcrit-vs-bsimple', 'noise-vs-bcrit']);
     assert.ok(html.includes('<td>80% (return ≥ 300)</td><td>B_crit above the batch sizes tried</td>'), 'the regime in words');
     assert.ok(html.includes('∞ (above the range measured; ≥ 2,600)'));
     assert.ok(!html.includes('>0×<'), 'B_simple / B_crit is not 0 when B_crit is unbounded');

@@ -23,6 +23,7 @@ describe('report: reproduce folder', () => {
       'critical-batch-pareto-fronts',
       'critical-batch-level2-pareto-fronts',
       'bcrit-vs-bsimple',
+      'noise-vs-bcrit',
     ]);
     // reproduce.json: preset, status, machine, wall time per part, rules.
     for (const text of [
@@ -40,10 +41,13 @@ describe('report: reproduce folder', () => {
       assert.ok(html.includes(text), `report shows ${text}`);
     }
     // Headline sections first, in this order, then the parts.
-    const order = ['>Reproduction</h2>', '>Findings</h2>', '>Noise scale vs critical batch size</h2>', '>Sweep difficulty</h2>', '>Critical batch size: CartPole-v1 L0 (critical-batch)</h2>', '>Critical batch size: CartPole-v1 L2 (critical-batch-level2)</h2>'];
+    const order = ['>Findings</h2>', '>Noise scale vs critical batch size</h2>', '>Sweep difficulty</h2>', '>Critical batch size: CartPole-v1 L0 (critical-batch)</h2>', '>Critical batch size: CartPole-v1 L2 (critical-batch-level2)</h2>', '>Reproduction: preset, machine, timing</h2>'];
     const at = order.map((h) => html.indexOf(h));
     assert.ok(at.every((i, k) => i > 0 && (k === 0 || i > at[k - 1]!)), `sections in order: ${JSON.stringify(at)}`);
     assert.ok(html.includes('Findings: policy-gradient B_simple per env family'));
+    // Like with like: every measure the fits hold, with its fitted slope.
+    const measures = fs.readFileSync(path.join(dir, 'plots', 'noise-vs-bcrit.svg'), 'utf8');
+    for (const text of ['B_simple (ratio of means): slope', 'B_simple (w-weighted): slope', 'B_noise (w-weighted): slope']) assert.ok(measures.includes(text), `noise-vs-bcrit shows ${text}`);
     // B_crit vs B_simple: every critical-batch part, points coloured by task (env and level) and labelled by target.
     const crit = fs.readFileSync(path.join(dir, 'plots', 'bcrit-vs-bsimple.svg'), 'utf8');
     for (const text of ['CartPole-v1 L0', 'CartPole-v1 L2', '80%', 'return ≥ 100', 'task']) assert.ok(crit.includes(`>${text}</text>`), `B_crit figure shows ${text}`);

@@ -54,6 +54,20 @@ describe('train', () => {
     const [na, nb] = dirs.map((d) => withoutColumns(path.join(d!, 'noise.csv'), ['measure_ms']));
     assert.ok(na!.length > 1);
     assert.deepEqual(na, nb);
+    // return_sum: the sum of every completed episode's return; while 20 or fewer episodes have ended it equals the
+    // rolling return_mean times the episode count, and it never falls (CartPole returns are positive).
+    const header = a![0]!;
+    const col = (name: string) => header.indexOf(name);
+    const sums = a!.slice(1).map((row) => Number(row[col('return_sum')]));
+    assert.ok(sums.every((x, i) => i === 0 || x >= sums[i - 1]!));
+    let checked = 0;
+    for (const row of a!.slice(1)) {
+      const episodes = Number(row[col('episodes')]);
+      if (episodes === 0 || episodes > 20) continue;
+      assert.ok(Math.abs(Number(row[col('return_mean')]) * episodes - Number(row[col('return_sum')])) < 1e-4 * episodes, row.join(','));
+      checked++;
+    }
+    assert.ok(checked > 0);
     const other = path.join(tempDir(), 'c');
     await train(tinyPpo({ run: { totalSteps: 640, seed: 4, backend: 'cpu' } }), { runDir: other });
     assert.notDeepEqual(withoutColumns(path.join(other, 'metrics.csv'), WALL_CLOCK_COLUMNS), a, 'another seed differs');

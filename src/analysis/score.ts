@@ -1,0 +1,92 @@
+/**
+ * Normalised scores and the non-lagging return estimate behind critical-batch targets (docs/science.md, "The
+ * critical-batch protocol").
+ *
+ * - Normalised score: s = (R − R_random)/(R_ref − R_random). R_random is the mean return of the uniformly random
+ *   policy (`rolloutStats`, measured at the start of an experiment with a fixed seed and episode count); R_ref is the
+ *   task's reference return, fixed before measuring: the known optimum where there is one (CartPole: one reward per
+ *   step, so the time limit), else a stated value (Gymnasium's reward threshold), else given by the user
+ *   (`--score-ref`). s = 0 is random play, s = 1 the reference.
+ * - Post-update return: the return after update u is the mean return of the episodes completed after it — those that
+ *   end in the updates u+1, u+2, … up to the first logged row by which at least `episodes` of them have ended (whole
+ *   updates, so it can average a few more). Unlike the trainer's `return_mean` (a rolling mean over the last 20
+ *   episodes, many of them played by older policies) it holds no episode that ended before the update. Episodes still
+ *   running at the update began under older policies, so a lag of up to one episode length remains. Read exactly off
+ *   the cumulative `episodes` and `return_sum` columns of metrics.csv, whatever `run.logEvery` is; NaN for the last
+ *   updates of a run, after which fewer than `episodes` episodes ended.
+ */
+import { cellNumber, type CsvTable } from '../run/csv.js';
+import type { ReturnPoint } from './noise-figures.js';
+
+/** Episodes averaged by the post-update return estimate (default). */
+export const POST_UPDATE_EPISODES = 10;
+
+/** Random-policy baseline settings: fixed before measuring, so every experiment on a task gets the same R_random. */
+export const RANDOM_BASELINE = { episodes: 200, seed: 12345 } as const;
+
+export interface ReferenceReturn {
+  readonly value: number;
+  /** Why this value: `optimum` (known maximum), `stated` (a published threshold), `user` (--score-ref). */
+  readonly basis: 'optimum' | 'stated' | 'user';
+  readonly note: string;
+}
+
+/**
+ * R_ref of the built-in tasks that have one (written before any measurement; docs/science.md lists them). Keyed by env
+ * id; `maxEpisodeSteps` is the run's time limit. Tasks missing here need `--score-ref` for score targets.
+ */
+export function referenceReturn(envId: string, maxEpisodeSteps: number): ReferenceReturn | null {
+  switch (envId) {
+    case 'CartPole-v1':
+      return { value: maxEpisodeSteps, basis: 'optimum', note: `one reward per step: the time limit (${maxEpisodeSteps}) is the maximum return` };
+    case 'Acrobot-v1':
+      return { value: -100, basis: 'stated', note: "Gymnasium's reward threshold" };
+    case 'MountainCar-v0':
+      return { value: -110, basis: 'stated', note: "Gymnasium's reward threshold" };
+    default:
+      return null;
+  }
+}
+
+/** The two ends of the normalised score: random play and the reference. */
+export interface ScoreScale {
+  readonly random: number;
+  readonly reference: number;
+}
+
+/** s = (R − R_random)/(R_ref − R_random); NaN when the scale is degenerate. */
+export function normalisedScore(ret: number, scale: ScoreScale): number {
+  const span = scale.reference - scale.random;
+  return span !== 0 && Number.isFinite(span) ? (ret - scale.random) / span : NaN;
+}
+
+/** The raw return at normalised score s. */
+export function returnAtScore(score: number, scale: ScoreScale): number {
+  return scale.random + score * (scale.reference - scale.random);
+}
+
+/**
+ * Post-update returns of one run, one point per metrics.csv row (see the file comment). Null when the table lacks the
+ * `return_sum` column (folders written before it existed): callers fall back to `return_mean`.
+ */
+export function postUpdateReturns(metrics: CsvTable | null, episodes = POST_UPDATE_EPISODES): ReturnPoint[] | null {
+  if (!metrics || !metrics.columns.includes('return_sum')) return null;
+  if (!(Number.isInteger(episodes) && episodes >= 1)) throw new RangeError(`postUpdateReturns: episodes must be a positive integer (got ${episodes})`);
+  const rows = metrics.rows.map((row) => ({
+    update: cellNumber(row['update']),
+    envSteps: cellNumber(row['env_steps']),
+    episodes: cellNumber(row['episodes']),
+    sum: cellNumber(row['return_sum']),
+  }));
+  const out: ReturnPoint[] = [];
+  let j = 0;
+  for (let i = 0; i < rows.length; i++) {
+    const here = rows[i]!;
+    if (j <= i) j = i + 1;
+    while (j < rows.length && rows[j]!.episodes - here.episodes < episodes) j++;
+    const later = rows[j];
+    const count = later ? later.episodes - here.episodes : 0;
+    out.push({ update: here.update, envSteps: here.envSteps, returnMean: later && count >= episodes ? (later.sum - here.sum) / count : NaN });
+  }
+  return out;
+}
