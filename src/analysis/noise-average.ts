@@ -13,9 +13,8 @@
  * Across runs both pool sums (Σ numerators over Σ denominators) and carry a percentile bootstrap over runs.
  */
 import type { NoiseComponent } from '../core/components.js';
-import { isNoiseComponent } from '../core/components.js';
 import { cellNumber, type CsvTable } from '../run/csv.js';
-import { bootstrap, seedAggregate, type BootstrapOptions, type Interval, type NoiseMeans } from './noise-figures.js';
+import { bootstrap, componentRows, pooledMeans, seedAggregate, type BootstrapOptions, type Interval, type NoiseMeans } from './noise-figures.js';
 
 export interface NoisePoint {
   readonly update: number;
@@ -32,23 +31,16 @@ export interface NoisePoint {
 
 /** noise.csv rows (layer `all`) → per-component points. */
 export function noisePoints(noise: CsvTable | null): Record<NoiseComponent, NoisePoint[]> {
-  const out: Record<NoiseComponent, NoisePoint[]> = { policy: [], value: [], total: [] };
-  for (const row of noise?.rows ?? []) {
-    const component = row['component'];
-    const layer = row['layer'];
-    if (!isNoiseComponent(component) || (layer !== undefined && layer !== '' && layer !== 'all')) continue;
-    out[component].push({
-      update: cellNumber(row['update']),
-      envSteps: cellNumber(row['env_steps']),
-      bSimple: cellNumber(row['b_simple']),
-      gradSq: cellNumber(row['grad_sq']),
-      traceSigma: cellNumber(row['trace_sigma']),
-      bNoise: cellNumber(row['b_noise']),
-      traceHSigma: cellNumber(row['trace_h_sigma']),
-      gHG: cellNumber(row['g_h_g']),
-    });
-  }
-  return out;
+  return componentRows(noise, (row) => ({
+    update: cellNumber(row['update']),
+    envSteps: cellNumber(row['env_steps']),
+    bSimple: cellNumber(row['b_simple']),
+    gradSq: cellNumber(row['grad_sq']),
+    traceSigma: cellNumber(row['trace_sigma']),
+    bNoise: cellNumber(row['b_noise']),
+    traceHSigma: cellNumber(row['trace_h_sigma']),
+    gHG: cellNumber(row['g_h_g']),
+  }));
 }
 
 /** Σ w_t B_t and Σ w_t of one run (w_t = 1/(1 + B_t/B)), over finite or +∞ positive B_t. */
@@ -135,15 +127,7 @@ export interface AveragedFigures {
  * behind B_noise does not hold (the loss is not locally convex along G), so no B_noise is defined.
  */
 export function pooledCurvature(items: readonly NoiseMeans[]): number {
-  let g = 0;
-  let t = 0;
-  let n = 0;
-  for (const m of items) {
-    if (!Number.isFinite(m.gradSq) || !Number.isFinite(m.traceSigma)) continue;
-    g += m.gradSq;
-    t += m.traceSigma;
-    n++;
-  }
+  const { gradSq: g, traceSigma: t, n } = pooledMeans(items);
   return n > 0 && g > 0 && t > 0 ? t / g : NaN;
 }
 

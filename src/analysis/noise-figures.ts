@@ -66,17 +66,22 @@ export function returnPoints(metrics: CsvTable | null): ReturnPoint[] {
 
 /** noise.csv rows → per-component measurements (rows with a `layer` other than `all` are per-layer detail). */
 export function noiseMeasurements(noise: CsvTable | null): Record<NoiseComponent, NoiseMeasurement[]> {
-  const out: Record<NoiseComponent, NoiseMeasurement[]> = { policy: [], value: [], total: [] };
+  return componentRows(noise, (row) => ({
+    update: cellNumber(row['update']),
+    envSteps: cellNumber(row['env_steps']),
+    gradSq: cellNumber(row['grad_sq']),
+    traceSigma: cellNumber(row['trace_sigma']),
+  }));
+}
+
+/** noise.csv's component rows (per-layer rows, with a `layer` other than `all`, left out), each read by `read`, per component in order. */
+export function componentRows<T>(noise: CsvTable | null, read: (row: Readonly<Record<string, string>>) => T): Record<NoiseComponent, T[]> {
+  const out: Record<NoiseComponent, T[]> = { policy: [], value: [], total: [] };
   for (const row of noise?.rows ?? []) {
     const component = row['component'];
     const layer = row['layer'];
     if (!isNoiseComponent(component) || (layer !== undefined && layer !== '' && layer !== 'all')) continue;
-    out[component].push({
-      update: cellNumber(row['update']),
-      envSteps: cellNumber(row['env_steps']),
-      gradSq: cellNumber(row['grad_sq']),
-      traceSigma: cellNumber(row['trace_sigma']),
-    });
+    out[component].push(read(row));
   }
   return out;
 }
@@ -238,18 +243,24 @@ export function matchedFigure(measurements: readonly NoiseMeasurement[], point: 
  * tr(Σ) > 0 (B_simple is then larger than anything the data can resolve); NaN when there is nothing to pool.
  */
 export function pooledBSimple(items: readonly NoiseMeans[]): number {
-  let g = 0;
-  let t = 0;
-  let n = 0;
-  for (const m of items) {
-    if (!Number.isFinite(m.gradSq) || !Number.isFinite(m.traceSigma)) continue;
-    g += m.gradSq;
-    t += m.traceSigma;
-    n++;
-  }
+  const { gradSq: g, traceSigma: t, n } = pooledMeans(items);
   if (n === 0) return NaN;
   if (g > 0) return Math.max(t, 0) / g;
   return t > 0 ? Infinity : NaN;
+}
+
+/** Sums of the finite per-seed means (|G|² and tr(Σ), or their H-weighted versions) and how many there were. */
+export function pooledMeans(items: readonly NoiseMeans[]): { gradSq: number; traceSigma: number; n: number } {
+  let gradSq = 0;
+  let traceSigma = 0;
+  let n = 0;
+  for (const m of items) {
+    if (!Number.isFinite(m.gradSq) || !Number.isFinite(m.traceSigma)) continue;
+    gradSq += m.gradSq;
+    traceSigma += m.traceSigma;
+    n++;
+  }
+  return { gradSq, traceSigma, n };
 }
 
 /** a / b for noise scales: ∞/x = ∞, x/∞ = 0, ∞/∞ = NaN. */
