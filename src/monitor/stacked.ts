@@ -168,8 +168,14 @@ function sumPerBlock(t: tf.Tensor, components: number): tf.Tensor {
   return tf.sum(tf.sum(tf.reshape(t, [rows, d1, components, w / components]), 3), 1);
 }
 
-/** [in+1, out] preconditioner of a layer's [kernel; bias], or null when the optimizer has none yet. */
+/** [in+1, out] preconditioner of a layer's [kernel; bias] ([1, Σ sizes] for an explicit layer), or null when the optimizer has none yet. */
 export function layerPreconditioner(layer: GradientFactors['layers'][number], preconditioner: Preconditioner): tf.Tensor2D | null {
+  if (layer.flat) {
+    // An explicit layer: [1, Σ sizes], the variables' preconditioners flattened like its δ.
+    const parts = layer.flat.map((v) => preconditioner(v));
+    if (parts.some((p) => p === null)) return null;
+    return tf.reshape(tf.concat(parts.map((p) => tf.reshape(p!, [-1]))), [1, -1]) as tf.Tensor2D;
+  }
   const out = layer.bias.shape[0]!;
   const pb = preconditioner(layer.bias);
   if (pb === null) return null;

@@ -7,6 +7,7 @@
  */
 import path from 'node:path';
 import { createAgent } from '../../agents/index.js';
+import { imageShape } from '../../agents/conv.js';
 import type { UpdateStats } from '../../agents/agent.js';
 import { describeBackend, selectBackend, type BackendInfo } from './backend.js';
 import type { RunConfig } from '../config/schema.js';
@@ -67,6 +68,7 @@ export async function prepareRun(config: RunConfig, configDir = process.cwd()): 
     ...(config.env.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: config.env.maxEpisodeSteps } : {}),
   };
   const probe = makeEnv(config.env.id, { ...envOptions, numEnvs: 1 });
+  if (config.agent.network.torso === 'conv') imageShape(probe.observationSpace.shape, config.env.id);
   checkRunFits(config, envDims(probe));
   const env = config.env.numEnvs === 1 ? probe : makeEnv(config.env.id, envOptions);
   return { config, env };
