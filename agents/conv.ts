@@ -12,7 +12,8 @@
  *
  * Per-sample gradients (for the noise monitor): sample i's gradient of [W; b] is Σ_p [patch_ip, 1] ⊗ δ_ip, a
  * [k·k·C + 1, out] matrix that is not rank one, so `perSampleConvGrads` forms it explicitly, one batched
- * [k·k·C + 1, P] × [P, out] product per sample, flattened as the variables are (W row-major, then b).
+ * [k·k·C, P] × [P, out] product per sample plus the bias row Σ_p δ_ip, flattened as the variables are (W row-major,
+ * then b).
  */
 import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../src/core/errors.js';
@@ -126,19 +127,88 @@ export function applyConv(x: tf.Tensor2D, layer: ConvLayer): tf.Tensor2D {
   return tf.reshape(y, [n, layer.outSize]) as tf.Tensor2D;
 }
 
+/** Samples per chunk of `perSampleConvGrads`: bounds its working memory (~patch·P floats per sample) on wasm. */
+const PER_SAMPLE_CHUNK = 512;
+
 /**
  * Per-sample gradients of [W; b] from the inputs x [n, H·W·C] and the pre-activation δ [n, P · out] (δ_i of the
  * SUMMED loss, as the monitor's factors hold them): [n, (k·k·C + 1) · out], row i = vec([Σ_p patch_ip ⊗ δ_ip;
- * Σ_p δ_ip]), i.e. W's gradient flattened row-major followed by b's.
+ * Σ_p δ_ip]), i.e. W's gradient flattened row-major followed by b's. The patches are gathered straight into the
+ * transposed [patch, P] layout, and the work goes in chunks of samples so that only one chunk's patches exist at a time.
+ * On CPU-memory backends (wasm, cpu) the same sums run in plain TypeScript (`method` forces either, for tests).
  */
-export function perSampleConvGrads(x: tf.Tensor2D, delta: tf.Tensor2D, layer: ConvLayer): tf.Tensor2D {
+export function perSampleConvGrads(x: tf.Tensor2D, delta: tf.Tensor2D, layer: ConvLayer, method: 'auto' | 'tfjs' | 'plain' = 'auto'): tf.Tensor2D {
+  const plain = method === 'plain' || (method === 'auto' && PLAIN_BACKENDS.has(tf.getBackend()));
+  return plain ? plainPerSampleConvGrads(x, delta, layer) : tfjsPerSampleConvGrads(x, delta, layer);
+}
+
+/**
+ * Backends whose tensors live in CPU memory, where the per-sample products run in plain TypeScript: tfjs-wasm's
+ * batched matmul is a slow loop (2.7 s for 8,192 Breakout frames, one layer), while the plain loop skips the zero
+ * entries of the patches (MinAtar frames are mostly zeros) and reads δ back for free.
+ */
+const PLAIN_BACKENDS = new Set(['wasm', 'cpu']);
+
+function plainPerSampleConvGrads(x: tf.Tensor2D, delta: tf.Tensor2D, layer: ConvLayer): tf.Tensor2D {
+  const n = x.shape[0];
+  const { positions, patchSize, outChannels, patchIndex } = layer;
+  const inSize = x.shape[1];
+  const width = (patchSize + 1) * outChannels;
+  const xv = x.dataSync();
+  const dv = delta.dataSync();
+  const out = new Float32Array(n * width);
+  const acc = new Float64Array(width);
+  const biasRow = patchSize * outChannels;
+  for (let i = 0; i < n; i++) {
+    acc.fill(0);
+    const xo = i * inSize;
+    for (let p = 0; p < positions; p++) {
+      const dpo = (i * positions + p) * outChannels;
+      for (let o = 0; o < outChannels; o++) acc[biasRow + o]! += dv[dpo + o]!;
+      const po = p * patchSize;
+      for (let j = 0; j < patchSize; j++) {
+        const v = xv[xo + patchIndex[po + j]!]!;
+        if (v === 0) continue;
+        const go = j * outChannels;
+        for (let o = 0; o < outChannels; o++) acc[go + o]! += v * dv[dpo + o]!;
+      }
+    }
+    const oo = i * width;
+    for (let k = 0; k < width; k++) out[oo + k] = acc[k]!;
+  }
+  return tf.tensor2d(out, [n, width]);
+}
+
+function tfjsPerSampleConvGrads(x: tf.Tensor2D, delta: tf.Tensor2D, layer: ConvLayer): tf.Tensor2D {
   const n = x.shape[0];
   const { positions, patchSize, outChannels } = layer;
-  const patches = tf.reshape(convPatches(x, layer), [n, positions, patchSize]);
-  const withOnes = tf.concat([patches, tf.ones([n, positions, 1])], 2) as tf.Tensor3D;
-  // [n, patch + 1, P] × [n, P, out]: transposed explicitly (wasm's batched matmul is slow with a transposed operand).
-  const g = tf.matMul(tf.transpose(withOnes, [0, 2, 1]), tf.reshape(delta, [n, positions, outChannels]) as tf.Tensor3D);
-  return tf.reshape(g, [n, (patchSize + 1) * outChannels]) as tf.Tensor2D;
+  const index = transposedPatchIndex(layer);
+  const parts: tf.Tensor2D[] = [];
+  for (let start = 0; start < n; start += PER_SAMPLE_CHUNK) {
+    const rows = Math.min(PER_SAMPLE_CHUNK, n - start);
+    parts.push(
+      tf.tidy(() => {
+        const xs = rows === n ? x : tf.slice(x, [start, 0], [rows, -1]);
+        const ds = tf.reshape(rows === n ? delta : tf.slice(delta, [start, 0], [rows, -1]), [rows, positions, outChannels]) as tf.Tensor3D;
+        const patchesT = tf.reshape(tf.gather(xs, index, 1), [rows, patchSize, positions]) as tf.Tensor3D;
+        const kernel = tf.reshape(tf.matMul(patchesT, ds), [rows, patchSize * outChannels]);
+        return tf.concat([kernel, tf.sum(ds, 1)], 1) as tf.Tensor2D;
+      }),
+    );
+  }
+  index.dispose();
+  if (parts.length === 1) return parts[0]!;
+  const all = tf.concat(parts, 0) as tf.Tensor2D;
+  tf.dispose(parts);
+  return all;
+}
+
+/** The im2col gather in [patch entry, position] order: input index of patch entry j at position p, at j·P + p. */
+function transposedPatchIndex(layer: ConvLayer): tf.Tensor1D {
+  const { positions, patchSize, patchIndex } = layer;
+  const index = new Int32Array(positions * patchSize);
+  for (let p = 0; p < positions; p++) for (let j = 0; j < patchSize; j++) index[j * positions + p] = patchIndex[p * patchSize + j]!;
+  return tf.tensor1d(index, 'int32');
 }
 
 /** A conv layer's weights copied for the plain-TypeScript forward pass. */

@@ -103,7 +103,7 @@ describe('conv torso', () => {
     tf.dispose([layer.weight, layer.bias]);
   });
 
-  it('per-sample gradients sum to the autodiff gradient of the summed loss', () => {
+  it('per-sample gradients (plain TS and tfjs) sum to the autodiff gradient of the summed loss', () => {
     const rng = new Rng('conv-grad');
     const layer = makeConv('g', [5, 5, 2], Float32Array.from({ length: 9 * 2 * 16 }, () => rng.normal()));
     tf.tidy(() => {
@@ -112,10 +112,26 @@ describe('conv torso', () => {
       // loss = Σ target ∘ ReLU(conv): δ at the pre-activation is target ∘ ReLU'.
       const y = applyConv(x, layer);
       const delta = tf.mul(target, tf.step(y)) as tf.Tensor2D;
-      const perSample = perSampleConvGrads(x, delta, layer);
+      const perSample = perSampleConvGrads(x, delta, layer, 'plain');
+      const viaTfjs = perSampleConvGrads(x, delta, layer, 'tfjs');
+      assert.ok(tf.max(tf.abs(tf.sub(perSample, viaTfjs))).dataSync()[0]! < 1e-4, 'the plain and the tfjs per-sample products agree');
       const { grads } = tf.variableGrads(() => tf.sum(tf.mul(applyConv(x, layer), target)) as tf.Scalar, [layer.weight, layer.bias]);
       const reference = tf.concat([tf.reshape(grads[layer.weight.name]!, [-1]), grads[layer.bias.name]!]);
       assert.ok(tf.max(tf.abs(tf.sub(tf.sum(perSample, 0), reference))).dataSync()[0]! < 1e-4);
+    });
+    tf.dispose([layer.weight, layer.bias]);
+  });
+
+  it('the tfjs per-sample products agree with the plain ones across chunks (more samples than one chunk)', () => {
+    const rng = new Rng('conv-chunks');
+    const layer = makeConv('k', [4, 3, 1], Float32Array.from({ length: 9 * 16 }, () => rng.normal()));
+    tf.tidy(() => {
+      const n = 1100;
+      const x = tf.tensor2d(randomImages(n, 12, rng), [n, 12]);
+      const delta = tf.tensor2d(Float32Array.from({ length: n * 2 * 16 }, () => rng.normal()), [n, 32]);
+      const plain = perSampleConvGrads(x, delta, layer, 'plain');
+      assert.deepEqual(plain.shape, [n, 10 * 16]);
+      assert.ok(tf.max(tf.abs(tf.sub(plain, perSampleConvGrads(x, delta, layer, 'tfjs')))).dataSync()[0]! < 1e-4);
     });
     tf.dispose([layer.weight, layer.bias]);
   });
