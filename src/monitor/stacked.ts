@@ -154,6 +154,75 @@ function groupVectors(x: tf.Tensor2D, d: tf.Tensor2D, groups: GroupAssignment): 
   return tf.gather(stacked, tf.tensor1d(inverse, 'int32')) as tf.Tensor3D;
 }
 
+/**
+ * Most entries of the group sums [K, D1, C·D2] held at once (4M floats, 16 MB; a chunk's intermediates are a few
+ * times that); above it `chunkedGroupStats`
+ * reduces them in chunks of groups (e.g. 64 Breakout envs in blocks of 10 steps: 832 groups × 1,025 × 256 ≈ 218M).
+ */
+const GROUP_VECTOR_LIMIT = 1 << 22;
+
+/** Groups k0..k1−1 as an assignment of their own rows (gathered), for `groupVectors`. */
+function groupRange(x: tf.Tensor2D, d: tf.Tensor2D, groups: GroupAssignment, members: Int32Array[], k0: number, k1: number): tf.Tensor3D {
+  const rows = new Int32Array(members.slice(k0, k1).reduce((s, m) => s + m.length, 0));
+  const ids = new Int32Array(rows.length);
+  let r = 0;
+  for (let k = k0; k < k1; k++) for (const i of members[k]!) (rows[r] = i), (ids[r++] = k - k0);
+  const index = tf.tensor1d(rows, 'int32');
+  const sub: GroupAssignment = { ids, count: k1 - k0, sizes: groups.sizes.slice(k0, k1) };
+  return groupVectors(tf.gather(x, index) as tf.Tensor2D, tf.gather(d, index) as tf.Tensor2D, sub);
+}
+
+interface ChunkStats {
+  groupSq: tf.Tensor;
+  neighbor: tf.Tensor | null;
+  preGroupSq: tf.Tensor | null;
+  preNeighbor: tf.Tensor | null;
+}
+
+/**
+ * `sumPerBlock` of v², of neighbours v_k ∘ v_{k+1} (where linked) and their P²-weighted versions, over all groups,
+ * computed in chunks of groups so that only one chunk of group sums exists at a time. Same values as the direct path.
+ */
+function chunkedGroupStats(x: tf.Tensor2D, d: tf.Tensor2D, groups: GroupAssignment, c: number, linked: boolean, p2: tf.Tensor | null): ChunkStats {
+  const k = groups.count;
+  const perGroup = x.shape[1] * d.shape[1];
+  const chunk = Math.max(1, Math.floor(GROUP_VECTOR_LIMIT / perGroup));
+  const members = groupMembers(groups);
+  const parts: ChunkStats[] = [];
+  let previous: tf.Tensor3D | null = null;
+  for (let k0 = 0; k0 < k; k0 += chunk) {
+    const k1 = Math.min(k, k0 + chunk);
+    const kept: tf.Tensor3D | null = previous;
+    const hasNext = linked && (kept !== null || k1 - k0 > 1);
+    // [groupSq, last, neighbor?, preGroupSq?, preNeighbor?]
+    const out = tf.tidy(() => {
+      const v = groupRange(x, d, groups, members, k0, k1);
+      // Neighbours inside the chunk, and across its start with the previous chunk's last group.
+      const withPrevious: tf.Tensor3D = kept ? (tf.concat([kept, v], 0) as tf.Tensor3D) : v;
+      const rows: number = withPrevious.shape[0];
+      const list: tf.Tensor[] = [sumPerBlock(tf.square(v), c), tf.slice(v, [v.shape[0] - 1, 0, 0], [1, -1, -1])];
+      const next = hasNext ? tf.mul(tf.slice(withPrevious, [0, 0, 0], [rows - 1, -1, -1]), tf.slice(withPrevious, [1, 0, 0], [rows - 1, -1, -1])) : null;
+      if (next) list.push(sumPerBlock(next, c));
+      if (p2) list.push(sumPerBlock(tf.mul(tf.square(v), p2), c));
+      if (p2 && next) list.push(sumPerBlock(tf.mul(next, p2), c));
+      return list;
+    });
+    kept?.dispose();
+    previous = out[1] as tf.Tensor3D;
+    let j = 2;
+    const neighbor = hasNext ? out[j++]! : null;
+    const preGroupSq = p2 ? out[j++]! : null;
+    const preNeighbor = p2 && hasNext ? out[j++]! : null;
+    parts.push({ groupSq: out[0]!, neighbor, preGroupSq, preNeighbor });
+  }
+  (previous as tf.Tensor3D | null)?.dispose();
+  const join = (pick: (p: ChunkStats) => tf.Tensor | null): tf.Tensor | null => {
+    const list = parts.map(pick).filter((t): t is tf.Tensor => t !== null);
+    return list.length === 0 ? null : list.length === 1 ? list[0]! : tf.concat(list, 0);
+  };
+  return { groupSq: join((p) => p.groupSq)!, neighbor: join((p) => p.neighbor), preGroupSq: join((p) => p.preGroupSq), preNeighbor: join((p) => p.preNeighbor) };
+}
+
 /** r when every unit is r consecutive groups of equal contiguous layout (unit u = groups u·r .. u·r + r − 1), else null. */
 function unitsOfGroups(groups: GroupAssignment, units: GroupAssignment): number | null {
   if (contiguousBlockSize(groups) === null || contiguousBlockSize(units) === null || groups.count % units.count !== 0) return null;
@@ -246,7 +315,14 @@ export function factorStats(
       let preGroupSq = -1;
       let preNeighbor = -1;
       let v: tf.Tensor3D | null = null;
-      if (!sampleGrouping) {
+      if (!sampleGrouping && groups.count * d1 * c * d2 > GROUP_VECTOR_LIMIT) {
+        // The group sums [K, D1, C·D2] would be too large to hold at once (wasm's heap): reduce them chunk by chunk.
+        const chunked = chunkedGroupStats(x, d, groups, c, linked, p2);
+        groupSq = readout.add(chunked.groupSq);
+        if (chunked.neighbor) neighbor = readout.add(chunked.neighbor);
+        if (chunked.preGroupSq) preGroupSq = readout.add(chunked.preGroupSq);
+        if (chunked.preNeighbor) preNeighbor = readout.add(chunked.preNeighbor);
+      } else if (!sampleGrouping) {
         v = groupVectors(x, d, groups);
         groupSq = readout.add(sumPerBlock(tf.square(v), c));
         const k = groups.count;
