@@ -96,6 +96,7 @@ export class ActorCritic {
     this.actionDim = actionSpace instanceof Box ? actionSpace.size : actionSpace.n;
     this.hasValue = options.value;
     this.shared = config.shared && options.value;
+    if (config.torso === 'gru') throw new RangeError('ActorCritic: the GRU torso is RecurrentActorCritic (gru.ts), built by the recurrent PPO agent');
     const id = networkCounter++;
     const convs: ConvLayer[] = [];
     const inShape = config.torso === 'conv' ? imageShape(options.obsShape ?? [obsSize], options.envId ?? 'this env') : null;

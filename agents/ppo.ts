@@ -98,8 +98,8 @@ export interface PpoLossReadout {
  * `readout` receives the loss parts and log-ratios (one readback, inside the forward).
  */
 export function ppoFusedLoss(
-  net: ActorCritic,
-  out: ForwardResult,
+  net: Pick<ActorCritic, 'kind' | 'actionDim'>,
+  out: Pick<ForwardResult, 'policy' | 'value' | 'logStd'>,
   data: SampleTensors,
   coefs: PpoLossCoefs,
   readout: (values: PpoLossReadout) => void,
