@@ -10,6 +10,10 @@
  *   Agents act with it, so the rollout makes no tfjs call per env step. Tests hold it equal to the tfjs pass (1e-5).
  *   Where the tfjs pass is faster (many rows on wasm: `tfjsForwardFaster`) acting and batched values use tfjs.
  *
+ * With `torso: "conv"` (conv.ts) each chain (the shared trunk, or the actor and the critic) starts with MinAtar's
+ * 3×3×16 conv layer on the [H, W, C] observation; the dense layers then take its flattened output. Conv layers are not
+ * tapped (`convs`, `policyConv`, `valueConv`): the noise probe forms their per-sample gradients explicitly.
+ *
  * Initialisation follows CleanRL: orthogonal weights (gain √2 on hidden layers, `policyGain` on the policy head,
  * `valueGain` on the value head), zero biases, log-std = `logStdInit`; all drawn from the `init` stream we are handed.
  *

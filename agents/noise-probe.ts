@@ -20,6 +20,11 @@
  * total's policy part, value). Where actor and critic share no layers the total's critic δ is vfCoef × the value's
  * (an alias, not computed), and with entCoef = 0 the total's actor δ is the policy's.
  *
+ * Conv torso layers come after the dense layers in `factors()`, as explicit layers (`FactorLayer.flat`): their δ is
+ * each sample's whole gradient of [W; b], formed from the input patches and δ at the conv output (conv.ts), where δ
+ * there is Σ over the chains the conv feeds of (δ at the chain's first dense layer)·Wᵀ, times ReLU'. Conv networks
+ * offer no `curvature()` (B_noise) yet.
+ *
  * Curvature (`curvature()`, for B_noise): the reference log π_θ₀(a_i|s_i) is taken when it is called; then
  * `factors(rows)` gives the same δ for the surrogate −Â_i·r_i, r_i = π_θ(a_i|s_i)/π_θ₀(a_i|s_i), and the value loss
  * ½(V − R)², at whatever values the variables hold (the monitor perturbs them).
