@@ -19,6 +19,12 @@ import * as tf from '@tensorflow/tfjs';
 import { ConfigError } from '../src/core/errors.js';
 
 export const CONV_KERNEL = 3;
+/**
+ * Backends whose tensors live in CPU memory, where im2col and the per-sample products run in plain TypeScript:
+ * reading the data back is free there, tfjs-wasm's batched matmul is a slow loop (2.7 s for 8,192 Breakout frames,
+ * one layer), and the plain loop skips the zero entries of the patches (MinAtar frames are mostly zeros).
+ */
+const PLAIN_BACKENDS = new Set(['wasm', 'cpu']);
 export const CONV_CHANNELS = 16;
 
 export interface ConvLayer {
@@ -96,9 +102,25 @@ export function makeConv(name: string, inShape: readonly [number, number, number
   return layer;
 }
 
-/** The im2col patches of flat observations x [n, H·W·C]: [n·P, k·k·C]. */
-export function convPatches(x: tf.Tensor2D, layer: ConvLayer): tf.Tensor2D {
+/**
+ * The im2col patches of flat observations x [n, H·W·C]: [n·P, k·k·C]. On CPU-memory backends by a plain-TS copy
+ * (tfjs-wasm's gather of 2,304 columns per row costs ~90 ms for a 1,024-frame minibatch; the copy a few ms).
+ */
+export function convPatches(x: tf.Tensor2D, layer: ConvLayer, method: 'auto' | 'tfjs' | 'plain' = 'auto'): tf.Tensor2D {
   const n = x.shape[0];
+  if (method === 'plain' || (method === 'auto' && PLAIN_BACKENDS.has(tf.getBackend()))) {
+    const xv = x.dataSync();
+    const { patchIndex, inShape } = layer;
+    const inSize = inShape[0] * inShape[1] * inShape[2];
+    const per = patchIndex.length;
+    const out = new Float32Array(n * per);
+    for (let i = 0; i < n; i++) {
+      const xo = i * inSize;
+      const oo = i * per;
+      for (let k = 0; k < per; k++) out[oo + k] = xv[xo + patchIndex[k]!]!;
+    }
+    return tf.tensor2d(out, [n * layer.positions, layer.patchSize]);
+  }
   const gathered = tf.gather(x, tf.tensor1d(layer.patchIndex, 'int32'), 1);
   return tf.reshape(gathered, [n * layer.positions, layer.patchSize]) as tf.Tensor2D;
 }
@@ -120,10 +142,13 @@ const convReluOp = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
   };
 });
 
-/** The conv torso's output for flat observations x [n, H·W·C]: ReLU(conv), flattened to [n, P · out]. */
-export function applyConv(x: tf.Tensor2D, layer: ConvLayer): tf.Tensor2D {
+/**
+ * The conv torso's output for flat observations x [n, H·W·C]: ReLU(conv), flattened to [n, P · out]. `patches`
+ * (from `convPatches` of the same x) may be passed to share them between conv layers of the same input shape.
+ */
+export function applyConv(x: tf.Tensor2D, layer: ConvLayer, patches?: tf.Tensor2D): tf.Tensor2D {
   const n = x.shape[0];
-  const y = convReluOp(convPatches(x, layer), layer.weight, layer.bias) as tf.Tensor2D;
+  const y = convReluOp(patches ?? convPatches(x, layer), layer.weight, layer.bias) as tf.Tensor2D;
   return tf.reshape(y, [n, layer.outSize]) as tf.Tensor2D;
 }
 
@@ -141,13 +166,6 @@ export function perSampleConvGrads(x: tf.Tensor2D, delta: tf.Tensor2D, layer: Co
   const plain = method === 'plain' || (method === 'auto' && PLAIN_BACKENDS.has(tf.getBackend()));
   return plain ? plainPerSampleConvGrads(x, delta, layer) : tfjsPerSampleConvGrads(x, delta, layer);
 }
-
-/**
- * Backends whose tensors live in CPU memory, where the per-sample products run in plain TypeScript: tfjs-wasm's
- * batched matmul is a slow loop (2.7 s for 8,192 Breakout frames, one layer), while the plain loop skips the zero
- * entries of the patches (MinAtar frames are mostly zeros) and reads δ back for free.
- */
-const PLAIN_BACKENDS = new Set(['wasm', 'cpu']);
 
 function plainPerSampleConvGrads(x: tf.Tensor2D, delta: tf.Tensor2D, layer: ConvLayer): tf.Tensor2D {
   const n = x.shape[0];

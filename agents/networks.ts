@@ -27,7 +27,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NetworkConfig } from '../src/config/schema.js';
 import type { Rng } from '../src/core/rng.js';
 import { Box, type Space } from '../src/core/spaces.js';
-import { applyConv, CONV_CHANNELS, CONV_KERNEL, imageShape, makeConv, plainConv, plainConvForward, refreshPlainConv, type ConvLayer, type PlainConv } from './conv.js';
+import { applyConv, CONV_CHANNELS, convPatches, CONV_KERNEL, imageShape, makeConv, plainConv, plainConvForward, refreshPlainConv, type ConvLayer, type PlainConv } from './conv.js';
 
 export type Activation = 'tanh' | 'relu' | 'linear';
 
@@ -201,7 +201,9 @@ export class ActorCritic {
       }
       return h;
     };
-    const torso = (c: number) => (c >= 0 ? applyConv(x, this.convs[c]!) : x);
+    // Every conv layer takes the same observation: one set of patches serves the actor's and the critic's.
+    let patches: tf.Tensor2D | undefined;
+    const torso = (c: number) => (c >= 0 ? applyConv(x, this.convs[c]!, (patches ??= convPatches(x, this.convs[c]!))) : x);
     let trunkOut: tf.Tensor2D | null = null;
     if ((this.trunkDepth > 0 || this.shared) && (runPolicy || runValue)) trunkOut = run(this.policyChain.slice(0, this.trunkDepth), 0, torso(this.policyConv));
     const from = (chain: readonly number[], c: number) => (trunkOut ? run(chain, this.trunkDepth, trunkOut) : run(chain, 0, torso(c)));

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { applyConv, imageShape, makeConv, perSampleConvGrads } from '../../agents/conv.js';
+import { applyConv, convPatches, imageShape, makeConv, perSampleConvGrads } from '../../agents/conv.js';
 import { policyGradientParts } from '../../agents/losses.js';
 import { ActorCritic, PlainForward } from '../../agents/networks.js';
 import { buildNoiseProbe } from '../../agents/noise-probe.js';
@@ -98,6 +98,7 @@ describe('conv torso', () => {
       const ours = applyConv(x, layer);
       const reference = tf.reshape(tf.relu(tf.add(tf.conv2d(tf.reshape(x, [4, 6, 5, 3]) as tf.Tensor4D, layer.weight, 1, 'valid'), layer.bias)), [4, -1]);
       assert.deepEqual(ours.shape, [4, 4 * 3 * 16]);
+      assert.deepEqual(convPatches(x, layer, 'plain').arraySync(), convPatches(x, layer, 'tfjs').arraySync(), 'im2col by copy and by gather agree');
       assert.ok(tf.max(tf.abs(tf.sub(ours, reference))).dataSync()[0]! < 1e-5);
     });
     tf.dispose([layer.weight, layer.bias]);
