@@ -60,6 +60,42 @@ describe('factorStats with chunked group sums', () => {
     close(s.total.neighborDot!, expected.next, 'neighborDot');
     close(s.preconditioned!.sumSq, expected.pre, 'preconditioned sumSq');
     close(s.preconditioned!.neighborDot!, expected.preNext, 'preconditioned neighborDot');
+    // Without a preconditioner the short blocks take the Gram path (within and between neighbouring blocks): same figures.
+    const plain = factorStats(factors, ['total'], { groups }).stats.total!;
+    assert.equal(tf.memory().numTensors, before);
+    close(plain.total.sumSq, expected.sq, 'Gram sumSq');
+    close(plain.total.neighborDot!, expected.next, 'Gram neighborDot');
+    close(plain.total.sumDot, Array.from(s.total.sumDot), 'sumDot');
     tf.dispose([kernel, bias, x, delta, p]);
+  });
+
+  it('the Gram path with two components and unequal, unlinked groups equals the group sums', () => {
+    const rng = new Rng('gram');
+    const n = 90;
+    const layer = { kernel: tf.variable(tf.zeros([300, 8])), bias: tf.variable(tf.zeros([8])), input: tf.tensor2d(Float32Array.from({ length: n * 300 }, () => rng.normal()), [n, 300]) };
+    const a = tf.tensor2d(Float32Array.from({ length: n * 8 }, () => rng.normal()), [n, 8]);
+    const b = tf.tensor2d(Float32Array.from({ length: n * 8 }, () => rng.normal()), [n, 8]);
+    // 30 groups of sizes 2, 3, 4 in turn, members interleaved (not contiguous).
+    const sizes = Int32Array.from({ length: 30 }, (_, k) => 2 + (k % 3));
+    const order = Array.from({ length: n }, (_, i) => i).sort((i, j) => ((i * 37) % n) - ((j * 37) % n));
+    const ids = new Int32Array(n);
+    let at = 0;
+    sizes.forEach((m, k) => {
+      for (let r = 0; r < m; r++) ids[order[at++]!] = k;
+    });
+    const groups = { ids, count: 30, sizes };
+    const { stats } = factorStats({ layers: [layer], deltas: { policy: [a], value: [b] } }, ['policy', 'value'], { groups });
+    for (const [name, delta] of [['policy', a], ['value', b]] as const) {
+      const expected = tf.tidy(() => {
+        const xs = tf.concat([layer.input, tf.ones([n, 1])], 1);
+        return Array.from({ length: 30 }, (_, k) => {
+          const rows = tf.tensor1d(Int32Array.from(Array.from(ids).flatMap((g, i) => (g === k ? [i] : []))), 'int32');
+          return tf.sum(tf.square(tf.matMul(tf.gather(xs, rows), tf.gather(delta, rows), true, false))).dataSync()[0]!;
+        });
+      });
+      const got = stats[name]!.total.sumSq;
+      expected.forEach((v, k) => assert.ok(Math.abs(got[k]! - v) <= 1e-4 * Math.max(...expected), `${name} group ${k}: ${got[k]} vs ${v}`));
+    }
+    tf.dispose([layer.kernel, layer.bias, layer.input, a, b]);
   });
 });
