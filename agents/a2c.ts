@@ -55,7 +55,7 @@ class A2cAgentImpl implements A2cAgent {
     this.config = config;
     this.stepsPerUpdate = env.numEnvs * config.numSteps;
     // Seeding, in one place: each consumer gets its own named stream.
-    this.net = new ActorCritic(env.obsSize, env.actionSpace, config.network, rng.split('init'), { value: true });
+    this.net = new ActorCritic(env.obsSize, env.actionSpace, config.network, rng.split('init'), { value: true, obsShape: env.observationSpace.shape, envId: env.id });
     this.forward = new PlainForward(this.net);
     this.optimizer = new FlatOptimizer(this.net.variables, config.optimizer);
     this.collector = new RolloutCollector(env, this.forward, rng.split('action'), config.numSteps);

@@ -10,6 +10,10 @@
  *   Agents act with it, so the rollout makes no tfjs call per env step. Tests hold it equal to the tfjs pass (1e-5).
  *   Where the tfjs pass is faster (many rows on wasm: `tfjsForwardFaster`) acting and batched values use tfjs.
  *
+ * With `torso: "conv"` (conv.ts) each chain (the shared trunk, or the actor and the critic) starts with MinAtar's
+ * 3×3×16 conv layer on the [H, W, C] observation; the dense layers then take its flattened output. Conv layers are not
+ * tapped (`convs`, `policyConv`, `valueConv`): the noise probe forms their per-sample gradients explicitly.
+ *
  * Initialisation follows CleanRL: orthogonal weights (gain √2 on hidden layers, `policyGain` on the policy head,
  * `valueGain` on the value head), zero biases, log-std = `logStdInit`; all drawn from the `init` stream we are handed.
  *
@@ -23,6 +27,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NetworkConfig } from '../src/config/schema.js';
 import type { Rng } from '../src/core/rng.js';
 import { Box, type Space } from '../src/core/spaces.js';
+import { applyConv, CONV_CHANNELS, convPatches, CONV_KERNEL, imageShape, makeConv, plainConv, plainConvForward, refreshPlainConv, type ConvLayer, type PlainConv } from './conv.js';
 
 export type Activation = 'tanh' | 'relu' | 'linear';
 
@@ -41,6 +46,10 @@ export type PolicyKind = 'categorical' | 'gaussian';
 export interface ActorCriticOptions {
   /** Build a critic (value function). REINFORCE without a value baseline has none. */
   value: boolean;
+  /** The observation space's shape (`Box.shape`); the conv torso needs [H, W, C]. */
+  obsShape?: readonly number[];
+  /** Named in the error when the conv torso cannot take the observations. */
+  envId?: string;
 }
 
 export interface ForwardResult {
@@ -73,7 +82,12 @@ export class ActorCritic {
   readonly valueLayers: readonly number[];
   /** Index of the log-std layer, or -1. */
   readonly logStdLayer: number;
-  /** All variables: for each layer its weight (if any) then its bias. */
+  /** Conv torso layers (torso "conv"): one for the shared trunk, else one for the actor and one for the critic. */
+  readonly convs: readonly ConvLayer[];
+  /** Index into `convs` of the conv layer in front of the policy / value chain, or -1. */
+  readonly policyConv: number;
+  readonly valueConv: number;
+  /** All variables: the conv layers' weight and bias, then for each dense layer its weight (if any) then its bias. */
   readonly variables: readonly tf.Variable[];
 
   private readonly policyChain: readonly number[];
@@ -86,7 +100,17 @@ export class ActorCritic {
     this.actionDim = actionSpace instanceof Box ? actionSpace.size : actionSpace.n;
     this.hasValue = options.value;
     this.shared = config.shared && options.value;
+    if (config.torso === 'gru') throw new RangeError('ActorCritic: the GRU torso is RecurrentActorCritic (gru.ts), built by the recurrent PPO agent');
     const id = networkCounter++;
+    const convs: ConvLayer[] = [];
+    const inShape = config.torso === 'conv' ? imageShape(options.obsShape ?? [obsSize], options.envId ?? 'this env') : null;
+    const addConv = (name: string): number => {
+      const weight = orthogonal(CONV_KERNEL * CONV_KERNEL * inShape![2], CONV_CHANNELS, Math.SQRT2, initRng);
+      convs.push(makeConv(`ac${id}/${name}`, inShape!, weight));
+      return convs.length - 1;
+    };
+    // The dense stack's input: the flattened conv output, or the observation.
+    const torsoSize = inShape ? (inShape[0] - CONV_KERNEL + 1) * (inShape[1] - CONV_KERNEL + 1) * CONV_CHANNELS : obsSize;
     const layers: DenseLayer[] = [];
     const add = (name: string, inSize: number, outSize: number, activation: Activation, gain: number): number => {
       layers.push(makeDense(`ac${id}/${name}`, inSize, outSize, activation, orthogonal(inSize, outSize, gain, initRng)));
@@ -95,15 +119,16 @@ export class ActorCritic {
     const hiddenGain = Math.SQRT2;
     const hiddenChain = (prefix: string): number[] => {
       const chain: number[] = [];
-      let inSize = obsSize;
+      let inSize = torsoSize;
       config.hidden.forEach((size, i) => {
         chain.push(add(`${prefix}${i}`, inSize, size, config.activation, hiddenGain));
         inSize = size;
       });
       return chain;
     };
-    const lastHidden = config.hidden.length > 0 ? config.hidden[config.hidden.length - 1]! : obsSize;
+    const lastHidden = config.hidden.length > 0 ? config.hidden[config.hidden.length - 1]! : torsoSize;
     if (this.shared) {
+      this.policyConv = this.valueConv = inShape ? addConv('trunkConv') : -1;
       const trunk = hiddenChain('trunk');
       const policyHead = add('policyHead', lastHidden, this.actionDim, 'linear', config.policyGain);
       const valueHead = add('valueHead', lastHidden, 1, 'linear', config.valueGain);
@@ -111,6 +136,8 @@ export class ActorCritic {
       this.valueChain = [...trunk, valueHead];
       this.trunkDepth = trunk.length;
     } else {
+      this.policyConv = inShape ? addConv('actorConv') : -1;
+      this.valueConv = inShape && options.value ? addConv('criticConv') : -1;
       const actor = hiddenChain('actor');
       this.policyChain = [...actor, add('policyHead', lastHidden, this.actionDim, 'linear', config.policyGain)];
       if (options.value) {
@@ -128,9 +155,18 @@ export class ActorCritic {
       this.logStdLayer = -1;
     }
     this.layers = layers;
+    this.convs = convs;
     this.policyLayers = this.logStdLayer >= 0 ? [...this.policyChain, this.logStdLayer] : [...this.policyChain];
     this.valueLayers = [...this.valueChain];
-    this.variables = this.variablesOf(layers.map((_, l) => l));
+    this.variables = [...this.convVariablesOf('both'), ...this.variablesOf(layers.map((_, l) => l))];
+  }
+
+  /** Weight and bias of the conv layers the given paths depend on (none without a conv torso). */
+  convVariablesOf(paths: ForwardPaths): tf.Variable[] {
+    const used = new Set<number>();
+    if (paths !== 'value' && this.policyConv >= 0) used.add(this.policyConv);
+    if (paths !== 'policy' && this.hasValue && this.valueConv >= 0) used.add(this.valueConv);
+    return [...used].sort((a, b) => a - b).flatMap((c) => [this.convs[c]!.weight, this.convs[c]!.bias]);
   }
 
   /** Variables of the given layers, weight (if any) then bias per layer. */
@@ -156,19 +192,23 @@ export class ActorCritic {
     const result: ForwardResult = { inputs };
     const runPolicy = paths !== 'value';
     const runValue = paths !== 'policy' && this.hasValue;
+    const conv = this.convs.length > 0;
     const run = (chain: readonly number[], start: number, h: tf.Tensor2D): tf.Tensor2D => {
       for (let k = start; k < chain.length; k++) {
         const l = chain[k]!;
         inputs[l] = h;
-        h = applyDense(h, this.layers[l]!, taps?.[l], k === 0);
+        h = applyDense(h, this.layers[l]!, taps?.[l], k === 0 && !conv);
       }
       return h;
     };
+    // Every conv layer takes the same observation: one set of patches serves the actor's and the critic's.
+    let patches: tf.Tensor2D | undefined;
+    const torso = (c: number) => (c >= 0 ? applyConv(x, this.convs[c]!, (patches ??= convPatches(x, this.convs[c]!))) : x);
     let trunkOut: tf.Tensor2D | null = null;
-    if (this.trunkDepth > 0 && (runPolicy || runValue)) trunkOut = run(this.policyChain.slice(0, this.trunkDepth), 0, x);
-    const from = (chain: readonly number[]) => (trunkOut ? run(chain, this.trunkDepth, trunkOut) : run(chain, 0, x));
+    if ((this.trunkDepth > 0 || this.shared) && (runPolicy || runValue)) trunkOut = run(this.policyChain.slice(0, this.trunkDepth), 0, torso(this.policyConv));
+    const from = (chain: readonly number[], c: number) => (trunkOut ? run(chain, this.trunkDepth, trunkOut) : run(chain, 0, torso(c)));
     if (runPolicy) {
-      result.policy = from(this.policyChain);
+      result.policy = from(this.policyChain, this.policyConv);
       if (this.logStdLayer >= 0) {
         const bias = this.layers[this.logStdLayer]!.bias;
         const tap = taps?.[this.logStdLayer];
@@ -176,7 +216,7 @@ export class ActorCritic {
         result.logStd = tap ? tf.add(bias, tap) : bias;
       }
     }
-    if (runValue) result.value = tf.reshape(from(this.valueChain), [n]) as tf.Tensor1D;
+    if (runValue) result.value = tf.reshape(from(this.valueChain, this.valueConv), [n]) as tf.Tensor1D;
     return result;
   }
 
@@ -329,7 +369,10 @@ export class PlainForward {
   private readonly policyChain: PlainLayer[];
   private readonly valueChain: PlainLayer[];
   private readonly trunkDepth: number;
+  private readonly convs: PlainConv[];
   private input = new Float64Array(0);
+  private torsoPolicy = new Float64Array(0);
+  private torsoValue = new Float64Array(0);
   private bufferA = new Float64Array(0);
   private bufferB = new Float64Array(0);
   private trunk = new Float64Array(0);
@@ -346,6 +389,7 @@ export class PlainForward {
     this.policyChain = net.policyLayers.filter((l) => l !== net.logStdLayer).map((l) => this.layers[l]!);
     this.valueChain = net.valueLayers.map((l) => this.layers[l]!);
     this.trunkDepth = net.shared ? this.policyChain.length - 1 : 0;
+    this.convs = net.convs.map(plainConv);
     this.logStd = new Float64Array(net.kind === 'gaussian' ? net.actionDim : 0);
     this.refresh();
   }
@@ -361,32 +405,34 @@ export class PlainForward {
       }
       plain.bias.set(layer.bias.dataSync());
     });
+    this.convs.forEach(refreshPlainConv);
     if (this.net.logStdLayer >= 0) this.logStd.set(this.layers[this.net.logStdLayer]!.bias);
   }
 
   /** Policy outputs (logits or means) for `n` observations into `out` ([n, actionDim]). */
   policy(obs: ArrayLike<number>, n: number, out: Float64Array): void {
-    this.run(this.policyChain, 0, this.load(obs, n), n, out);
+    this.run(this.policyChain, 0, this.torso(this.net.policyConv, this.load(obs, n), n, 'policy'), n, out);
   }
 
   /** V(s) for `n` observations into `out` ([n]). */
   value(obs: ArrayLike<number>, n: number, out: Float64Array): void {
     if (!this.net.hasValue) throw new Error('PlainForward.value: this network has no critic');
-    this.run(this.valueChain, 0, this.load(obs, n), n, out);
+    this.run(this.valueChain, 0, this.torso(this.net.valueConv, this.load(obs, n), n, 'value'), n, out);
   }
 
   /** Both heads in one pass (the trunk is evaluated once when shared). */
   both(obs: ArrayLike<number>, n: number, policyOut: Float64Array, valueOut: Float64Array): void {
     const x = this.load(obs, n);
     if (this.trunkDepth === 0) {
-      this.run(this.policyChain, 0, x, n, policyOut);
-      if (this.net.hasValue) this.run(this.valueChain, 0, x, n, valueOut);
+      const xp = this.torso(this.net.policyConv, x, n, 'policy');
+      this.run(this.policyChain, 0, xp, n, policyOut);
+      if (this.net.hasValue) this.run(this.valueChain, 0, this.net.shared ? xp : this.torso(this.net.valueConv, x, n, 'value'), n, valueOut);
       return;
     }
     const depth = this.trunkDepth;
     const trunkSize = this.policyChain[depth]!.inSize;
     if (this.trunk.length < n * trunkSize) this.trunk = new Float64Array(n * trunkSize);
-    this.run(this.policyChain.slice(0, depth), 0, x, n, this.trunk);
+    this.run(this.policyChain.slice(0, depth), 0, this.torso(this.net.policyConv, x, n, 'policy'), n, this.trunk);
     denseForward(this.policyChain[depth]!, this.trunk, n, policyOut);
     denseForward(this.valueChain[depth]!, this.trunk, n, valueOut);
   }
@@ -396,6 +442,18 @@ export class PlainForward {
     if (this.input.length < size) this.input = new Float64Array(size);
     for (let i = 0; i < size; i++) this.input[i] = obs[i]!;
     return this.input;
+  }
+
+  /** The conv torso's output for conv layer `c` (or x itself without one), in the path's own buffer. */
+  private torso(c: number, x: Float64Array, n: number, path: 'policy' | 'value'): Float64Array {
+    if (c < 0) return x;
+    const conv = this.convs[c]!;
+    const size = n * conv.layer.outSize;
+    if (path === 'policy' && this.torsoPolicy.length < size) this.torsoPolicy = new Float64Array(size);
+    if (path === 'value' && this.torsoValue.length < size) this.torsoValue = new Float64Array(size);
+    const out = path === 'policy' ? this.torsoPolicy : this.torsoValue;
+    plainConvForward(conv, x, n, out);
+    return out;
   }
 
   private run(chain: readonly PlainLayer[], from: number, x: Float64Array, n: number, out: Float64Array): void {

@@ -20,6 +20,11 @@
  * total's policy part, value). Where actor and critic share no layers the total's critic δ is vfCoef × the value's
  * (an alias, not computed), and with entCoef = 0 the total's actor δ is the policy's.
  *
+ * Conv torso layers come after the dense layers in `factors()`, as explicit layers (`FactorLayer.flat`): their δ is
+ * each sample's whole gradient of [W; b], formed from the input patches and δ at the conv output (conv.ts), where δ
+ * there is Σ over the chains the conv feeds of (δ at the chain's first dense layer)·Wᵀ, times ReLU'. Conv networks
+ * offer no `curvature()` (B_noise) yet.
+ *
  * Curvature (`curvature()`, for B_noise): the reference log π_θ₀(a_i|s_i) is taken when it is called; then
  * `factors(rows)` gives the same δ for the surrogate −Â_i·r_i, r_i = π_θ(a_i|s_i)/π_θ₀(a_i|s_i), and the value loss
  * ½(V − R)², at whatever values the variables hold (the monitor perturbs them).
@@ -27,6 +32,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { NoiseComponent } from '../src/core/components.js';
 import type { CurvatureProbe, FactorDelta, GradientFactors, NoiseProbe, NoiseProbeComponent } from '../src/monitor/probe.js';
+import { perSampleConvGrads } from './conv.js';
 import type { ActorCritic, DenseLayer, ForwardPaths, ForwardResult } from './networks.js';
 import type { SampleTensors } from './samples.js';
 
@@ -107,7 +113,8 @@ export function buildNoiseProbe(spec: ProbeSpec): AgentNoiseProbe {
     return {
       layers: sorted.map((l) => net.layers[l]!),
       tapShapes: sorted.map((l) => [n, net.layers[l]!.outSize] as const),
-      variables: net.variablesOf(sorted),
+      // Conv weights are not tapped: the tap path refuses them, and factors() covers them (explicit layers).
+      variables: [...net.convVariablesOf(paths), ...net.variablesOf(sorted)],
       tapped(taps: readonly tf.Tensor2D[]) {
         if (taps.length !== sorted.length) {
           throw new RangeError(`NoiseProbe.tapped: expected ${sorted.length} taps, got ${taps.length}`);
@@ -143,14 +150,15 @@ export function buildNoiseProbe(spec: ProbeSpec): AgentNoiseProbe {
     episodes: spec.episodes,
     components,
     factors: () => handDerivedFactors(net, data, { vfCoef, entCoef, withValue }, null),
-    // One curvature probe per NoiseProbe: its reference is θ at the first call, before any perturbation.
-    curvature: () => (curvature ??= curvatureProbe(net, data, withValue, owned)),
     dispose() {
       tf.dispose([...dataTensors(data), ...owned]);
       owned.length = 0;
       preconditioners.clear();
     },
   };
+  // One curvature probe per NoiseProbe: its reference is θ at the first call, before any perturbation. Conv layers
+  // have no curvature path (B_noise) yet.
+  if (net.convs.length === 0) probe.curvature = () => (curvature ??= curvatureProbe(net, data, withValue, owned));
   if (spec.preconditioner) {
     const source = spec.preconditioner;
     probe.preconditioner = (variable: tf.Variable) => {
@@ -305,7 +313,47 @@ function handDerivedFactors(net: ActorCritic, data: SampleTensors, coefs: Coefs,
     value[l] = valueDeltas!.get(l)!;
     if (!curvature && !trunk.has(l)) total[l] = { sameAs: 'value', scale: coefs.vfCoef };
   }
-  return { layers, deltas: { policy, ...(withValue ? { value } : {}), ...(curvature ? {} : { total }) } };
+  // Conv torso layers: explicit per-sample gradients (conv.ts) from δ at their output, after the dense layers.
+  // δ there = Σ over the chains the conv feeds (δ at the chain's first dense layer)·Wᵀ, times ReLU'(y).
+  const convLayers = net.convs.map((conv) => ({ kernel: null, bias: conv.bias, input: tf.zeros([n, 0]) as tf.Tensor2D, flat: [conv.weight, conv.bias] }));
+  const convDelta = (c: number, parts: { chain: readonly number[]; deltas: Map<number, tf.Tensor2D>; scale: number }[]): tf.Tensor2D => {
+    const first = parts[0]!.chain[0]!;
+    const dy = tf.addN(parts.map(({ chain, deltas, scale }) => {
+      const back = tf.matMul(deltas.get(chain[0]!)!, wT(chain[0]!));
+      return scale === 1 ? back : tf.mul(back, scale);
+    }));
+    return perSampleConvGrads(data.obs, tf.mul(dy, tf.step(out.inputs[first]!)) as tf.Tensor2D, net.convs[c]!);
+  };
+  const convDeltas = (list: (FactorDelta | undefined)[]) => [...list, ...convLayers.map((): FactorDelta | undefined => undefined)];
+  const policyAll = convDeltas(policy);
+  const valueAll = convDeltas(value);
+  const totalAll = convDeltas(total);
+  const base = net.layers.length;
+  const sharedConv = withValue && net.policyConv >= 0 && net.policyConv === net.valueConv;
+  if (net.policyConv >= 0) {
+    const c = net.policyConv;
+    policyAll[base + c] = convDelta(c, [{ chain: policyChain, deltas: policyDeltas, scale: 1 }]);
+    if (!curvature && !sharedConv) totalAll[base + c] = totalDeltas ? convDelta(c, [{ chain: policyChain, deltas: totalDeltas, scale: 1 }]) : { sameAs: 'policy', scale: 1 };
+  }
+  if (withValue && net.valueConv >= 0) {
+    const c = net.valueConv;
+    valueAll[base + c] = convDelta(c, [{ chain: valueChain, deltas: valueDeltas!, scale: 1 }]);
+    if (!curvature && !sharedConv) totalAll[base + c] = { sameAs: 'value', scale: coefs.vfCoef };
+  }
+  if (!curvature && sharedConv) {
+    // A shared trunk's first dense layer is on both chains (its total δ already sums both); with no trunk layers the
+    // heads are the conv's two consumers.
+    totalAll[base + net.policyConv] = policyChain[0] === valueChain[0]
+      ? convDelta(net.policyConv, [{ chain: policyChain, deltas: new Map([[policyChain[0]!, total[policyChain[0]!] as tf.Tensor2D]]), scale: 1 }])
+      : convDelta(net.policyConv, [
+          { chain: policyChain, deltas: totalDeltas ?? policyDeltas, scale: 1 },
+          { chain: valueChain, deltas: valueDeltas!, scale: coefs.vfCoef },
+        ]);
+  }
+  return {
+    layers: [...layers, ...convLayers],
+    deltas: { policy: policyAll, ...(withValue ? { value: valueAll } : {}), ...(curvature ? {} : { total: totalAll }) },
+  };
 }
 
 /** act'(z) of layer l as a function of its output y (the input of layer `next`): 1 − y² (tanh), step(y) (relu); null for linear. */

@@ -98,8 +98,8 @@ export interface PpoLossReadout {
  * `readout` receives the loss parts and log-ratios (one readback, inside the forward).
  */
 export function ppoFusedLoss(
-  net: ActorCritic,
-  out: ForwardResult,
+  net: Pick<ActorCritic, 'kind' | 'actionDim'>,
+  out: Pick<ForwardResult, 'policy' | 'value' | 'logStd'>,
   data: SampleTensors,
   coefs: PpoLossCoefs,
   readout: (values: PpoLossReadout) => void,
@@ -205,7 +205,7 @@ class PpoAgentImpl implements PpoAgent {
     this.env = env;
     this.stepsPerUpdate = env.numEnvs * config.numSteps;
     // Seeding, in one place: each consumer gets its own named stream.
-    this.net = new ActorCritic(env.obsSize, env.actionSpace, config.network, rng.split('init'), { value: true });
+    this.net = new ActorCritic(env.obsSize, env.actionSpace, config.network, rng.split('init'), { value: true, obsShape: env.observationSpace.shape, envId: env.id });
     this.minibatchRng = rng.split('minibatch');
     this.forward = new PlainForward(this.net);
     this.optimizer = new FlatOptimizer(this.net.variables, config.optimizer);

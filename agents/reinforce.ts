@@ -122,7 +122,7 @@ class ReinforceAgentImpl implements ReinforceAgent {
     this.stepsPerUpdate = env.numEnvs * config.numSteps;
     // Seeding, in one place: each consumer gets its own named stream.
     const withValue = config.baseline === 'value';
-    this.net = new ActorCritic(env.obsSize, env.actionSpace, config.network, rng.split('init'), { value: withValue });
+    this.net = new ActorCritic(env.obsSize, env.actionSpace, config.network, rng.split('init'), { value: withValue, obsShape: env.observationSpace.shape, envId: env.id });
     this.forward = new PlainForward(this.net);
     this.optimizer = new FlatOptimizer(this.net.variables, config.optimizer);
     this.sampler = new ActionSampler(this.forward, rng.split('action'), env.actionSpace instanceof Box ? env.actionSpace : null);

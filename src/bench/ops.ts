@@ -164,7 +164,7 @@ export function matMulMs(m: number, k: number, n: number): { ms: number; cpuMs: 
 /** The cartpole-ppo actor-critic (separate 64-64 tanh nets), made on the active backend. */
 function benchNet(hidden: readonly number[]): ActorCritic {
   const env = makeEnv('CartPole-v1', { numEnvs: 1 });
-  return new ActorCritic(env.obsSize, env.actionSpace, { hidden: [...hidden], activation: 'tanh', shared: false, policyGain: 0.01, valueGain: 1, logStdInit: 0 }, new Rng('bench-ops'), { value: true });
+  return new ActorCritic(env.obsSize, env.actionSpace, { torso: 'mlp', recurrentHidden: 64, hidden: [...hidden], activation: 'tanh', shared: false, policyGain: 0.01, valueGain: 1, logStdInit: 0 }, new Rng('bench-ops'), { value: true });
 }
 
 function forwardFigures(net: ActorCritic, rowsList: readonly number[], repeats: number): ForwardFigure[] {

@@ -23,6 +23,11 @@ export const envSection = z.strictObject({
 });
 
 export const networkSection = z.strictObject({
+  torso: z
+    .enum(['mlp', 'conv', 'gru'])
+    .default('mlp')
+    .describe('mlp: the hidden stack on the flat observation | conv: image observations [H, W, C] go through a 3×3, 16-channel valid conv + ReLU (MinAtar) before the hidden stack (MinAtar: hidden [128], relu) | gru: one GRU layer (recurrentHidden units) feeding linear heads, trained over whole env segments (PPO only; hidden is unused)'),
+  recurrentHidden: positiveInt.default(64).describe('GRU state size (torso gru)'),
   hidden: z.array(positiveInt).max(MAX_HIDDEN_LAYERS, `at most ${MAX_HIDDEN_LAYERS} hidden layers: deeper plain MLPs do not train here (a 3,000-layer one has a non-finite gradient at its first update)`).default([64, 64]).describe('hidden layer sizes'),
   activation: z.enum(['tanh', 'relu']).default('tanh').describe('hidden-layer activation'),
   shared: z.boolean().default(false).describe('actor and critic share the hidden trunk'),

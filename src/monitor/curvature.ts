@@ -18,6 +18,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NoiseComponent } from '../core/components.js';
+import { GradnoiseError } from '../core/errors.js';
 import { deltaTensor } from './factors.js';
 import type { GroupAssignment } from './groups.js';
 import { crossFitEstimate, type CrossFitHalf } from './h-norm.js';
@@ -132,6 +133,7 @@ export function measureBNoise(
   options: BNoiseOptions,
 ): Partial<Record<NoiseComponent, BNoiseMoments>> {
   const eps = options.epsilon;
+  if (factors.layers.some((layer) => layer.flat)) throw new GradnoiseError('runtime', 'measureBNoise: explicit (flat) factor layers, e.g. conv layers, have no curvature path yet');
   const variables = [...new Set(components.flatMap((c) => layerVariables(factors, c).flatMap((v) => (v.kernel ? [v.kernel, v.bias] : [v.bias]))))];
   const saved = variables.map((v) => tf.keep(v.clone()));
   const savedOf = new Map(variables.map((v, i) => [v, saved[i]!]));

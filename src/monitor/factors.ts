@@ -120,7 +120,21 @@ export function tappedFactors(
 /** The component's variables in the factors' layer order (kernel then bias per layer it has a δ at). */
 export function factorVariables(factors: GradientFactors, component: NoiseComponent): tf.Variable[] {
   const deltas = factors.deltas[component] ?? [];
-  return factors.layers.flatMap((layer, l) => (deltas[l] === undefined ? [] : layer.kernel ? [layer.kernel, layer.bias] : [layer.bias]));
+  return factors.layers.flatMap((layer, l) => (deltas[l] === undefined ? [] : layerVariableList(layer)));
+}
+
+/** A factor layer's variables: kernel (if any) then bias, or an explicit layer's `flat` list. */
+export function layerVariableList(layer: FactorLayer): tf.Variable[] {
+  if (layer.flat) return [...layer.flat];
+  return layer.kernel ? [layer.kernel, layer.bias] : [layer.bias];
+}
+
+/** A layer's autodiff gradient in the factors' [in + 1, out] layout (an explicit layer's: [1, Σ sizes]). */
+function referenceGradient(layer: FactorLayer, grads: tf.NamedTensorMap): tf.Tensor2D {
+  const of = (v: tf.Variable) => grads[v.name] ?? tf.zerosLike(v);
+  if (layer.flat) return tf.reshape(tf.concat(layer.flat.map((v) => tf.reshape(of(v), [-1]))), [1, -1]) as tf.Tensor2D;
+  const bias = tf.reshape(of(layer.bias), [1, layer.bias.shape[0]!]) as tf.Tensor2D;
+  return layer.kernel ? (tf.concat([of(layer.kernel) as tf.Tensor2D, bias], 0) as tf.Tensor2D) : bias;
 }
 
 /** δ of `component` at layer l as a tensor (resolving an alias), or null. */
@@ -144,13 +158,11 @@ export function withOnes(x: tf.Tensor2D): tf.Tensor2D {
  */
 export function verifyFactors(factors: GradientFactors, component: NoiseComponent, meanLoss: () => tf.Scalar, n: number): number {
   const layers = factors.layers.map((layer, l) => ({ layer, delta: deltaTensor(factors, component, l) })).filter((e) => e.delta !== null);
-  const variables = layers.flatMap(({ layer }) => (layer.kernel ? [layer.kernel, layer.bias] : [layer.bias]));
+  const variables = layers.flatMap(({ layer }) => layerVariableList(layer));
   const { grads } = tf.variableGrads(meanLoss, variables);
   const errors = layers.map(({ layer, delta }) => {
-    const out = layer.bias.shape[0]!;
     const u = tf.div(tf.matMul(tf.transpose(withOnes(layer.input)), delta!), n);
-    const bias = tf.reshape(grads[layer.bias.name] ?? tf.zerosLike(layer.bias), [1, out]);
-    const reference = layer.kernel ? tf.concat([grads[layer.kernel.name] ?? tf.zerosLike(layer.kernel), bias], 0) : bias;
+    const reference = referenceGradient(layer, grads);
     const diff = tf.norm(tf.sub(u, reference)).dataSync()[0]!;
     const scale = tf.norm(reference).dataSync()[0]!;
     return scale > 0 ? diff / scale : diff;

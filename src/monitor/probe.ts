@@ -38,6 +38,14 @@ export interface FactorLayer {
   readonly bias: tf.Variable;
   /** The layer's input x on the probe's samples, [rows, in] ([rows, 0] for a bias-only layer). */
   readonly input: tf.Tensor2D;
+  /**
+   * An explicit layer (e.g. a conv layer, whose per-sample gradient Σ_p patch_p ⊗ δ_p is not rank one): the probe
+   * has formed each sample's gradient w.r.t. these variables itself. Then `kernel` is null, `bias` is the last of
+   * them (it names the layer), `input` is [rows, 0], and the layer's δ is that gradient, [rows, Σ sizes], the
+   * variables flattened (row-major) and concatenated in this order. Everything the monitor computes from x̃ᵀδ holds
+   * with x̃ = [1].
+   */
+  readonly flat?: readonly tf.Variable[];
 }
 
 /** δ of one component at one layer: a tensor, or another component's δ there times a constant (no second copy). */

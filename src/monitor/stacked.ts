@@ -154,6 +154,102 @@ function groupVectors(x: tf.Tensor2D, d: tf.Tensor2D, groups: GroupAssignment): 
   return tf.gather(stacked, tf.tensor1d(inverse, 'int32')) as tf.Tensor3D;
 }
 
+/**
+ * Most entries of the group sums [K, D1, C·D2] held at once (4M floats, 16 MB; a chunk's intermediates are a few
+ * times that); above it `chunkedGroupStats`
+ * reduces them in chunks of groups (e.g. 64 Breakout envs in blocks of 10 steps: 832 groups × 1,025 × 256 ≈ 218M).
+ */
+const GROUP_VECTOR_LIMIT = 1 << 22;
+
+/** Groups k0..k1−1 as an assignment of their own rows (gathered), for `groupVectors`. */
+function groupRange(x: tf.Tensor2D, d: tf.Tensor2D, groups: GroupAssignment, members: Int32Array[], k0: number, k1: number): tf.Tensor3D {
+  const rows = new Int32Array(members.slice(k0, k1).reduce((s, m) => s + m.length, 0));
+  const ids = new Int32Array(rows.length);
+  let r = 0;
+  for (let k = k0; k < k1; k++) for (const i of members[k]!) (rows[r] = i), (ids[r++] = k - k0);
+  const index = tf.tensor1d(rows, 'int32');
+  const sub: GroupAssignment = { ids, count: k1 - k0, sizes: groups.sizes.slice(k0, k1) };
+  return groupVectors(tf.gather(x, index) as tf.Tensor2D, tf.gather(d, index) as tf.Tensor2D, sub);
+}
+
+interface ChunkStats {
+  groupSq: tf.Tensor;
+  neighbor: tf.Tensor | null;
+  preGroupSq: tf.Tensor | null;
+  preNeighbor: tf.Tensor | null;
+}
+
+/**
+ * `sumPerBlock` of v², of neighbours v_k ∘ v_{k+1} (where linked) and their P²-weighted versions, over all groups,
+ * computed in chunks of groups so that only one chunk of group sums exists at a time. Same values as the direct path.
+ */
+function chunkedGroupStats(x: tf.Tensor2D, d: tf.Tensor2D, groups: GroupAssignment, c: number, linked: boolean, p2: tf.Tensor | null): ChunkStats {
+  const k = groups.count;
+  const perGroup = x.shape[1] * d.shape[1];
+  const chunk = Math.max(1, Math.floor(GROUP_VECTOR_LIMIT / perGroup));
+  const members = groupMembers(groups);
+  const parts: ChunkStats[] = [];
+  let previous: tf.Tensor3D | null = null;
+  for (let k0 = 0; k0 < k; k0 += chunk) {
+    const k1 = Math.min(k, k0 + chunk);
+    const kept: tf.Tensor3D | null = previous;
+    const hasNext = linked && (kept !== null || k1 - k0 > 1);
+    // [groupSq, last, neighbor?, preGroupSq?, preNeighbor?]
+    const out = tf.tidy(() => {
+      const v = groupRange(x, d, groups, members, k0, k1);
+      // Neighbours inside the chunk, and across its start with the previous chunk's last group.
+      const withPrevious: tf.Tensor3D = kept ? (tf.concat([kept, v], 0) as tf.Tensor3D) : v;
+      const rows: number = withPrevious.shape[0];
+      const list: tf.Tensor[] = [sumPerBlock(tf.square(v), c), tf.slice(v, [v.shape[0] - 1, 0, 0], [1, -1, -1])];
+      const next = hasNext ? tf.mul(tf.slice(withPrevious, [0, 0, 0], [rows - 1, -1, -1]), tf.slice(withPrevious, [1, 0, 0], [rows - 1, -1, -1])) : null;
+      if (next) list.push(sumPerBlock(next, c));
+      if (p2) list.push(sumPerBlock(tf.mul(tf.square(v), p2), c));
+      if (p2 && next) list.push(sumPerBlock(tf.mul(next, p2), c));
+      return list;
+    });
+    kept?.dispose();
+    previous = out[1] as tf.Tensor3D;
+    let j = 2;
+    const neighbor = hasNext ? out[j++]! : null;
+    const preGroupSq = p2 ? out[j++]! : null;
+    const preNeighbor = p2 && hasNext ? out[j++]! : null;
+    parts.push({ groupSq: out[0]!, neighbor, preGroupSq, preNeighbor });
+  }
+  (previous as tf.Tensor3D | null)?.dispose();
+  const join = (pick: (p: ChunkStats) => tf.Tensor | null): tf.Tensor | null => {
+    const list = parts.map(pick).filter((t): t is tf.Tensor => t !== null);
+    return list.length === 0 ? null : list.length === 1 ? list[0]! : tf.concat(list, 0);
+  };
+  return { groupSq: join((p) => p.groupSq)!, neighbor: join((p) => p.neighbor), preGroupSq: join((p) => p.preGroupSq), preNeighbor: join((p) => p.preNeighbor) };
+}
+
+/**
+ * |u_k|² and u_k·u_{k+1} per component from Gram matrices, u_k = Σ_{i∈k} x̃_i ⊗ δ_i: |u_k|² = Σ_{i,j∈k} (x̃_i·x̃_j)(δ_i·δ_j),
+ * and likewise across neighbouring groups. Groups are laid out padded to `width` rows (zero rows), in group order.
+ */
+function gramGroupStats(x: tf.Tensor2D, d: tf.Tensor2D, groups: GroupAssignment, c: number, linked: boolean, width: number): { groupSq: tf.Tensor; neighbor: tf.Tensor | null } {
+  const n = x.shape[0];
+  const k = groups.count;
+  const d1 = x.shape[1];
+  const d2 = d.shape[1] / c;
+  const index = new Int32Array(k * width).fill(n);
+  groupMembers(groups).forEach((rows, g) => index.set(rows, g * width));
+  const at = tf.tensor1d(index, 'int32');
+  const xb = tf.reshape(tf.gather(tf.concat([x, tf.zeros([1, d1])], 0), at), [k, width, d1]) as tf.Tensor3D;
+  const db = tf.reshape(tf.gather(tf.concat([d, tf.zeros([1, c * d2])], 0), at), [k, width, c, d2]) as tf.Tensor4D;
+  // Explicit transposes: wasm's batched matMul is slower still with a transposed operand.
+  const gramOf = (a: tf.Tensor3D, b: tf.Tensor3D) => tf.matMul(a, tf.transpose(b, [0, 2, 1]));
+  const ds = Array.from({ length: c }, (_, j) => tf.reshape(tf.slice(db, [0, 0, j, 0], [k, width, 1, d2]), [k, width, d2]) as tf.Tensor3D);
+  const gx = gramOf(xb, xb);
+  const groupSq = tf.stack(ds.map((dj) => tf.sum(tf.mul(gx, gramOf(dj, dj)), [1, 2])), 1);
+  if (!linked || k < 2) return { groupSq, neighbor: null };
+  const head = (t: tf.Tensor3D) => tf.slice(t, [0, 0, 0], [k - 1, -1, -1]) as tf.Tensor3D;
+  const tail = (t: tf.Tensor3D) => tf.slice(t, [1, 0, 0], [k - 1, -1, -1]) as tf.Tensor3D;
+  const gxn = gramOf(head(xb), tail(xb));
+  const neighbor = tf.stack(ds.map((dj) => tf.sum(tf.mul(gxn, gramOf(head(dj), tail(dj))), [1, 2])), 1);
+  return { groupSq, neighbor };
+}
+
 /** r when every unit is r consecutive groups of equal contiguous layout (unit u = groups u·r .. u·r + r − 1), else null. */
 function unitsOfGroups(groups: GroupAssignment, units: GroupAssignment): number | null {
   if (contiguousBlockSize(groups) === null || contiguousBlockSize(units) === null || groups.count % units.count !== 0) return null;
@@ -168,8 +264,14 @@ function sumPerBlock(t: tf.Tensor, components: number): tf.Tensor {
   return tf.sum(tf.sum(tf.reshape(t, [rows, d1, components, w / components]), 3), 1);
 }
 
-/** [in+1, out] preconditioner of a layer's [kernel; bias], or null when the optimizer has none yet. */
+/** [in+1, out] preconditioner of a layer's [kernel; bias] ([1, Σ sizes] for an explicit layer), or null when the optimizer has none yet. */
 export function layerPreconditioner(layer: GradientFactors['layers'][number], preconditioner: Preconditioner): tf.Tensor2D | null {
+  if (layer.flat) {
+    // An explicit layer: [1, Σ sizes], the variables' preconditioners flattened like its δ.
+    const parts = layer.flat.map((v) => preconditioner(v));
+    if (parts.some((p) => p === null)) return null;
+    return tf.reshape(tf.concat(parts.map((p) => tf.reshape(p!, [-1]))), [1, -1]) as tf.Tensor2D;
+  }
   const out = layer.bias.shape[0]!;
   const pb = preconditioner(layer.bias);
   if (pb === null) return null;
@@ -240,7 +342,23 @@ export function factorStats(
       let preGroupSq = -1;
       let preNeighbor = -1;
       let v: tf.Tensor3D | null = null;
-      if (!sampleGrouping) {
+      const width = sampleGrouping ? 0 : Math.max(...groups.sizes);
+      // Short groups of a wide layer: Gram matrices within (and between neighbouring) groups cost K·w²·(D1 + C·D2)
+      // instead of the n·D1·C·D2 of the group sums (64 Breakout envs in 16-step blocks at the 1024 → 128 layer: 13×
+      // less). Only |u_k|² and u_k·u_{k+1} come out, so not with a preconditioner or kept units.
+      const gram = !sampleGrouping && !p2 && !request.units && groups.count * width * width * (d1 + c * d2) * (linked ? 2 : 1) < n * d1 * c * d2;
+      if (gram) {
+        const g = gramGroupStats(x, d, groups, c, linked, width);
+        groupSq = readout.add(g.groupSq);
+        if (g.neighbor) neighbor = readout.add(g.neighbor);
+      } else if (!sampleGrouping && groups.count * d1 * c * d2 > GROUP_VECTOR_LIMIT) {
+        // The group sums [K, D1, C·D2] would be too large to hold at once (wasm's heap): reduce them chunk by chunk.
+        const chunked = chunkedGroupStats(x, d, groups, c, linked, p2);
+        groupSq = readout.add(chunked.groupSq);
+        if (chunked.neighbor) neighbor = readout.add(chunked.neighbor);
+        if (chunked.preGroupSq) preGroupSq = readout.add(chunked.preGroupSq);
+        if (chunked.preNeighbor) preNeighbor = readout.add(chunked.preNeighbor);
+      } else if (!sampleGrouping) {
         v = groupVectors(x, d, groups);
         groupSq = readout.add(sumPerBlock(tf.square(v), c));
         const k = groups.count;

@@ -18,6 +18,8 @@ export interface EnvDims {
   actionSize: number;
   /** Policy-head outputs: the number of actions (Discrete) or the action size (Box). */
   policyOutputs: number;
+  /** The observation space's shape (the conv torso's [H, W, C]); absent: flat. */
+  obsShape?: readonly number[];
 }
 
 export interface MemoryPart {
@@ -36,7 +38,7 @@ export interface MemoryEstimate {
 
 export function envDims(env: VectorEnv): EnvDims {
   const space = env.actionSpace;
-  return { obsSize: env.obsSize, actionSize: env.actionSize, policyOutputs: space.type === 'Discrete' ? space.n : space.size };
+  return { obsSize: env.obsSize, actionSize: env.actionSize, policyOutputs: space.type === 'Discrete' ? space.n : space.size, obsShape: env.observationSpace.shape };
 }
 
 /** Bytes of optimizer state per parameter (float32 moments). */
@@ -58,7 +60,14 @@ export function estimateRunBytes(config: RunConfig, dims: EnvDims): MemoryEstima
   const { env, agent, monitor } = config;
   const { obsSize, actionSize, policyOutputs } = dims;
   const hidden = agent.network.hidden;
-  const widest = Math.max(obsSize, policyOutputs, ...hidden);
+  // The conv torso (agents/conv.ts: 3×3, 16 channels, valid): per sample and tower its im2col patches (float32, no
+  // gradient) and its output with that output's gradient; the dense stack then starts from its flattened output.
+  const shape = dims.obsShape;
+  const conv = agent.network.torso === 'conv' && shape?.length === 3 ? { positions: (shape[0]! - 2) * (shape[1]! - 2), patch: 9 * shape[2]! } : null;
+  const torsoSize = conv ? 16 * conv.positions : obsSize;
+  const convBytesPerSample = conv ? conv.positions * (4 * conv.patch + 8 * 16) : 0;
+  const convParams = conv ? (conv.patch + 1) * 16 : 0;
+  const widest = Math.max(obsSize, torsoSize, policyOutputs, ...hidden);
   const hiddenUnits = hidden.reduce((a, b) => a + b, 0);
   const hasValue = agent.algo !== 'reinforce' || agent.baseline === 'value';
   const towers = agent.network.shared || !hasValue ? 1 : 2;
@@ -72,14 +81,14 @@ export function estimateRunBytes(config: RunConfig, dims: EnvDims): MemoryEstima
   // per-sample scalars (log-probs, values, rewards, flags, segment and episode ids, advantages, returns).
   const rolloutBytes = samples * (12 * obsSize + 8 * actionSize + 60);
   // Parameters: tfjs variables (float32), the plain float64 copy for acting, the gradient, optimizer state.
-  const policy = denseChain([obsSize, ...hidden, policyOutputs]);
-  const value = hasValue ? denseChain(agent.network.shared ? [hidden[hidden.length - 1] ?? obsSize, 1] : [obsSize, ...hidden, 1]) : { params: 0, largest: 0 };
-  const paramBytes = (policy.params + value.params) * (4 + 8 + 4 + OPTIMIZER_STATE[agent.optimizer.type]);
+  const policy = denseChain([torsoSize, ...hidden, policyOutputs]);
+  const value = hasValue ? denseChain(agent.network.shared ? [hidden[hidden.length - 1] ?? torsoSize, 1] : [torsoSize, ...hidden, 1]) : { params: 0, largest: 0 };
+  const paramBytes = (policy.params + value.params + convParams * towers) * (4 + 8 + 4 + OPTIMIZER_STATE[agent.optimizer.type]);
   // One backward pass keeps the activations and their gradients (float32) of every hidden unit for every sample it
   // sees: a PPO minibatch, or the whole rollout for A2C, REINFORCE and the noise monitor.
   const minibatch = agent.algo === 'ppo' ? Math.ceil(samples / agent.numMinibatches) : samples;
   const backwardSamples = monitor.enabled ? samples : minibatch;
-  const activationBytes = backwardSamples * hiddenUnits * 8 * towers;
+  const activationBytes = backwardSamples * (hiddenUnits * 8 + convBytesPerSample) * towers;
 
   const parts: MemoryPart[] = [
     { name: 'env and acting buffers', bytes: envBytes, path: 'env.numEnvs' },

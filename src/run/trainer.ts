@@ -6,7 +6,7 @@
  * written; once the folder exists every outcome (completed, interrupted, diverged, failed) ends in a `summary.json`.
  */
 import path from 'node:path';
-import { createAgent } from '../../agents/index.js';
+import { checkTorso, createAgent } from '../../agents/index.js';
 import type { UpdateStats } from '../../agents/agent.js';
 import { describeBackend, selectBackend, type BackendInfo } from './backend.js';
 import type { RunConfig } from '../config/schema.js';
@@ -75,6 +75,7 @@ export async function prepareRun(config: RunConfig, configDir = process.cwd()): 
     ...(config.env.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: config.env.maxEpisodeSteps } : {}),
   };
   const probe = makeEnv(config.env.id, { ...envOptions, numEnvs: 1 });
+  checkTorso(config.agent, probe);
   checkRunFits(config, envDims(probe));
   const env = config.env.numEnvs === 1 ? probe : makeEnv(config.env.id, envOptions);
   return { config, env };

@@ -40,6 +40,9 @@ describe('tensor memory', () => {
     [{ algo: 'ppo', numSteps: 16, updateEpochs: 1, numMinibatches: 2 }, 'Pendulum-v1', 10],
     [{ algo: 'a2c', numSteps: 5 }, 'CartPole-v1', 30],
     [{ algo: 'reinforce', numSteps: 16, baseline: 'value' }, 'CartPole-v1', 30],
+    [{ algo: 'ppo', numSteps: 8, updateEpochs: 1, numMinibatches: 2, network: { torso: 'conv', hidden: [8] } }, 'Breakout-MinAtar-v0', 10],
+    [{ algo: 'a2c', numSteps: 5, network: { torso: 'conv', hidden: [8], shared: true } }, 'SpaceInvaders-MinAtar-v0', 10],
+    [{ algo: 'reinforce', numSteps: 16, baseline: 'value', network: { torso: 'conv', hidden: [8] } }, 'Breakout-MinAtar-v0', 6],
   ] as const) {
     it(`${raw.algo} on ${envId}: the tensor count stays flat over ${updates} updates with the probe used each time`, () => {
       const before = tf.memory().numTensors;

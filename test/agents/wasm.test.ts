@@ -52,18 +52,22 @@ function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('wasm backend', () => {
-  for (const [label, space, activation] of [
-    ['Discrete, tanh', new Discrete(3), 'tanh'],
-    ['Box, relu', new Box(-1, 1, [2]), 'relu'],
-  ] as [string, Space, 'tanh' | 'relu'][]) {
+  for (const [label, space, activation, obsShape] of [
+    ['Discrete, tanh', new Discrete(3), 'tanh', [4]],
+    ['Box, relu', new Box(-1, 1, [2]), 'relu', [4]],
+    // The conv torso's im2col matmul with its own gradient (wasm has no Conv2DBackpropFilter).
+    ['Discrete, conv torso', new Discrete(3), 'relu', [5, 4, 2]],
+  ] as [string, Space, 'tanh' | 'relu', number[]][]) {
     it(`forward, loss gradients and tap gradients match the cpu backend (${label})`, async () => {
       await tf.setBackend('cpu');
       const rng = new Rng('wasm');
-      const net = new ActorCritic(4, space, networkSection.parse({ hidden: [32, 32], activation, policyGain: 1 }), rng, { value: true });
+      const obsSize = obsShape.reduce((a, b) => a * b, 1);
+      const torso = obsShape.length === 3 ? 'conv' : 'mlp';
+      const net = new ActorCritic(obsSize, space, networkSection.parse({ torso, hidden: [32, 32], activation, policyGain: 1 }), rng, { value: true, obsShape });
       const n = 50;
       const actionSize = space instanceof Box ? space.size : 1;
       const arrays: SampleArrays = {
-        obs: Float32Array.from({ length: n * 4 }, () => rng.normal()),
+        obs: Float32Array.from({ length: n * obsSize }, () => rng.normal()),
         actions: Float32Array.from({ length: n * actionSize }, () => (space instanceof Discrete ? rng.int(space.n) : rng.normal())),
         advantages: Float32Array.from({ length: n }, () => rng.normal()),
         returns: Float32Array.from({ length: n }, () => rng.normal()),

@@ -49,7 +49,7 @@ export interface ShippedRun {
  */
 export async function trainShipped(name: string, set: readonly string[] = []): Promise<ShippedRun> {
   const config = loadConfig(path.join(configsDir, `${name}.json`), { set, backend: 'wasm' });
-  const runDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), `gradnoise-learn-${name}-`)), 'run');
+  const runDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), `gradnoise-learn-${name.replaceAll('/', '-')}-`)), 'run');
   const summary = await train(config, { runDir, configDir: configsDir });
   return { config, summary, rows: readMetrics(runDir), runDir };
 }

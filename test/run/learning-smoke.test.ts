@@ -110,6 +110,47 @@ describe('shipped configs learn (tiny budgets)', () => {
   });
 });
 
+describe('conv and recurrent configs', () => {
+  const games = ['asterix', 'breakout', 'freeway', 'seaquest', 'space-invaders'];
+
+  it('configs/minatar/<game>-ppo-conv.json: the five games, PPO with the conv torso and gymnax-blines’ MinAtar settings', () => {
+    const ids = games.map((game) => {
+      const config = loadConfig(path.join(configsDir, 'minatar', `${game}-ppo-conv.json`));
+      assert.equal(config.agent.algo, 'ppo');
+      const agent = config.agent as typeof config.agent & { numMinibatches: number; updateEpochs: number };
+      assert.deepEqual(
+        { torso: agent.network.torso, hidden: agent.network.hidden, activation: agent.network.activation, numEnvs: config.env.numEnvs, numSteps: agent.numSteps, numMinibatches: agent.numMinibatches, updateEpochs: agent.updateEpochs, lr: agent.lr, gamma: agent.gamma },
+        { torso: 'conv', hidden: [128], activation: 'relu', numEnvs: 64, numSteps: 128, numMinibatches: 8, updateEpochs: 4, lr: 5e-4, gamma: 0.999 },
+      );
+      assert.deepEqual({ totalSteps: config.run.totalSteps, seed: config.run.seed }, { totalSteps: 2_000_000, seed: 1 });
+      return config.env.id;
+    });
+    assert.deepEqual(ids, ['Asterix-MinAtar-v0', 'Breakout-MinAtar-v0', 'Freeway-MinAtar-v0', 'Seaquest-MinAtar-v0', 'SpaceInvaders-MinAtar-v0']);
+  });
+
+  it('breakout-ppo-conv runs end to end on a small rollout: fast-path noise rows, and a seed fixes the rows', async () => {
+    const set = ['env.numEnvs=4', 'agent.numSteps=32', 'agent.numMinibatches=2', 'run.totalSteps=384', 'monitor.every=1'];
+    const runs = [await trainShipped('minatar/breakout-ppo-conv', set), await trainShipped('minatar/breakout-ppo-conv', set)];
+    for (const run of runs) assert.equal(run.summary.status, 'completed');
+    const strip = (rows: typeof runs[number]['rows']) => rows.map((row) => ({ ...row, wall_s: null, sps: null }));
+    assert.deepEqual(strip(runs[0]!.rows), strip(runs[1]!.rows));
+    const [header, ...lines] = fs.readFileSync(path.join(runs[0]!.runDir, 'noise.csv'), 'utf8').trim().split('\n');
+    const method = header!.split(',').indexOf('method');
+    assert.equal(lines.length, 3 * 3, 'policy, value and total at each of the three updates');
+    assert.deepEqual(new Set(lines.map((line) => line.split(',')[method])), new Set(['fast']));
+  });
+
+  it('memory-chain-gru runs end to end: one noise sample per env segment, through the fallback', async () => {
+    const { summary, runDir } = await trainShipped('memory-chain-gru', ['run.totalSteps=2048', 'monitor.every=1']);
+    assert.equal(summary.status, 'completed');
+    assert.deepEqual(readNoiseComponents(runDir), new Set(['policy', 'value', 'total']));
+    const [header, ...lines] = fs.readFileSync(path.join(runDir, 'noise.csv'), 'utf8').trim().split('\n');
+    const cells = (name: string) => new Set(lines.map((line) => line.split(',')[header!.split(',').indexOf(name)]));
+    assert.deepEqual(cells('method'), new Set(['fallback']));
+    assert.deepEqual(cells('b_big'), new Set(['32']), 'the 32 env segments are the samples');
+  });
+});
+
 function readNoiseComponents(runDir: string): Set<string> {
   const [header, ...lines] = fs.readFileSync(path.join(runDir, 'noise.csv'), 'utf8').trim().split('\n');
   const column = header!.split(',').indexOf('component');

@@ -37,6 +37,24 @@ describe('memory estimate', () => {
     assert.deepEqual(estimate.largestBuffer, { name: 'one layer of activations', elements: 512 * 64, path: 'agent.numSteps' });
   });
 
+  it('counts the conv torso: its patches and outputs per sample and tower, and the dense stack on its 1,024 outputs', () => {
+    const breakout = { obsSize: 400, actionSize: 1, policyOutputs: 3, obsShape: [10, 10, 4] };
+    const raw = (torso: 'mlp' | 'conv') =>
+      parseConfig({
+        env: { id: 'Breakout-MinAtar-v0', numEnvs: 64 },
+        agent: { algo: 'ppo', numSteps: 128, network: { torso, hidden: [128], activation: 'relu' } },
+        run: { totalSteps: Number.MAX_SAFE_INTEGER },
+      });
+    const part = (e: ReturnType<typeof estimateRunBytes>, name: string) => e.parts.find((p) => p.name === name)!.bytes;
+    const mlp = estimateRunBytes(raw('mlp'), breakout);
+    const conv = estimateRunBytes(raw('conv'), breakout);
+    // 8,192 samples (the monitor's pass) × 2 towers × 64 positions × (36 patch floats + 16 outputs and their gradients)
+    assert.equal(part(conv, 'activations') - part(mlp, 'activations'), 8192 * 2 * 64 * (4 * 36 + 8 * 16));
+    // dense 1024 → 128 → 3 and 1024 → 128 → 1 instead of 400 → ..., plus two 3×3×4×16 kernels with biases
+    const params = (1024 * 128 + 128 + 128 * 3 + 3) + (1024 * 128 + 128 + 128 + 1) + 2 * (36 * 16 + 16);
+    assert.equal(part(conv, 'network parameters and optimizer state'), params * 24);
+  });
+
   it('scales with what it counts', () => {
     const base = estimateRunBytes(ppo(), CARTPOLE);
     const wide = estimateRunBytes(ppo({ numEnvs: 8 }), CARTPOLE);

@@ -156,6 +156,18 @@ describe('train', () => {
     assert.equal(rows.length, summary.updates + 1);
   });
 
+  it('refuses the conv torso on non-image observations (exit 2, the config path named, nothing written)', () => {
+    const dir = path.join(tempDir(), 'run');
+    const file = path.join(os.tmpdir(), `gradnoise-cfg-conv-${process.pid}.json`);
+    fs.writeFileSync(file, JSON.stringify({ env: { id: 'CartPole-v1' }, agent: { algo: 'ppo', network: { torso: 'conv' } }, run: { totalSteps: 128 } }));
+    const r = spawnSync(process.execPath, [bin, 'train', file, '--out', dir, '--quiet'], { cwd: repo, encoding: 'utf8' });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, /agent\.network\.torso/);
+    assert.match(r.stderr, /image observations/);
+    assert.equal(r.stderr.trim().split('\n').length, 1, 'one line, no stack trace');
+    assert.equal(fs.existsSync(dir), false);
+  });
+
   it('refuses to write into a folder that already holds files (exit 2)', () => {
     const dir = tempDir();
     fs.writeFileSync(path.join(dir, 'keep.txt'), 'x');
