@@ -66,6 +66,26 @@ describe('checkpoint and resume (in-process)', () => {
   for (const [name, make] of [
     ['ppo, monitor with B_noise', () => config('ppo', { numEnvs: 4, monitor: { bNoise: true, bNoiseEvery: 2, bNoiseUnits: 3 } })],
     ['a2c, monitor', () => config('a2c')],
+    [
+      'conv torso PPO on Breakout-MinAtar (sticky actions)',
+      () =>
+        parseConfig({
+          env: { id: 'Breakout-MinAtar-v0', numEnvs: 2 },
+          agent: { algo: 'ppo', numSteps: 16, numMinibatches: 2, updateEpochs: 1, network: { torso: 'conv', hidden: [16], activation: 'relu' } },
+          monitor: { enabled: true, every: 1 },
+          run: { totalSteps: 320, seed: 3, backend: 'cpu', checkpointEvery: 3 },
+        }),
+    ],
+    [
+      'recurrent ppo (gru torso) on MemoryChain',
+      () =>
+        parseConfig({
+          env: { id: 'MemoryChain-v0', numEnvs: 4 },
+          agent: { algo: 'ppo', numSteps: 16, numMinibatches: 2, updateEpochs: 2, network: { torso: 'gru', recurrentHidden: 8 } },
+          monitor: { enabled: true, every: 1, grouping: 'sample', method: 'fallback' },
+          run: { totalSteps: 640, seed: 3, backend: 'cpu', checkpointEvery: 3 },
+        }),
+    ],
   ] as const) {
     it(`${name}: resumed from update 3 equals an uninterrupted run row for row`, async () => {
       const whole = fresh();
