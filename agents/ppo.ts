@@ -45,6 +45,44 @@ export function createPpoAgent(config: PpoConfig, env: VectorEnv, rng: Rng): Ppo
  * The loss PPO minimises on one minibatch, with its parts, composed of the shared loss functions (autodiff). The
  * update uses `ppoFusedLoss`, the same loss with a hand-derived gradient; tests hold the two equal.
  */
+/** What one PPO minibatch step reports. */
+export type MinibatchStats = Pick<UpdateStats, 'policyLoss' | 'valueLoss' | 'entropy' | 'approxKl' | 'gradNorm' | 'clipFrac'>;
+
+/** A minibatch step's figures from the fused loss's readout: approximate KL (the k3 estimator) and the clipped fraction. */
+export function minibatchStats(readout: PpoLossReadout, clipCoef: number, gradNorm: number): MinibatchStats {
+  const { logRatio, policyLoss, valueLoss, entropy } = readout;
+  let approxKl = 0;
+  let clipped = 0;
+  for (let i = 0; i < logRatio.length; i++) {
+    const ratio = Math.exp(logRatio[i]!);
+    approxKl += ratio - 1 - logRatio[i]!;
+    if (Math.abs(ratio - 1) > clipCoef) clipped++;
+  }
+  return { policyLoss, valueLoss, entropy, approxKl: approxKl / logRatio.length, clipFrac: clipped / logRatio.length, gradNorm };
+}
+
+/**
+ * PPO's epochs × shuffled minibatches over `units` (samples, or whole env segments for the recurrent agent): each epoch
+ * a fresh permutation from `rng`, cut into numMinibatches pieces; stops early when the last step's approximate KL
+ * exceeds targetKl. Returns the last step's figures with the clip fraction averaged over all steps.
+ */
+export function ppoEpochs(config: PpoConfig, units: number, rng: Rng, step: (indices: Int32Array) => MinibatchStats): MinibatchStats {
+  const size = Math.max(1, Math.floor(units / config.numMinibatches));
+  let last: MinibatchStats = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, gradNorm: 0, clipFrac: 0 };
+  let clipFracSum = 0;
+  let minibatches = 0;
+  for (let epoch = 0; epoch < config.updateEpochs; epoch++) {
+    const order = rng.permutation(units);
+    for (let start = 0; start < units; start += size) {
+      last = step(order.subarray(start, Math.min(start + size, units)));
+      clipFracSum += last.clipFrac;
+      minibatches++;
+    }
+    if (config.targetKl !== undefined && last.approxKl > config.targetKl) break;
+  }
+  return { ...last, clipFrac: clipFracSum / minibatches };
+}
+
 export function ppoLoss(net: ActorCritic, data: SampleTensors, config: PpoConfig) {
   const out = net.forward(data.obs);
   const terms = policyTerms(net, out.policy!, out.logStd, data.actions);
@@ -243,27 +281,14 @@ class PpoAgentImpl implements PpoAgent {
     const { config } = this;
     const update = ++this.updates; // 1-based, as the trainer counts
     const lr = annealedLr(config.lr, config.annealLr, progress);
-    const n = this.batchSize(batch);
-    const minibatchSize = Math.max(1, Math.floor(n / config.numMinibatches));
-    let last = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, gradNorm: 0 };
-    let clipFracSum = 0;
-    let minibatches = 0;
-    for (let epoch = 0; epoch < config.updateEpochs; epoch++) {
-      const order = this.minibatchRng.permutation(n);
-      for (let start = 0; start < n; start += minibatchSize) {
-        const samples = gatherSamples(batch.samples, order.subarray(start, Math.min(start + minibatchSize, n)), this.env.obsSize, this.env.actionSize);
-        if (config.normAdv) normalizeAdvantages(samples.advantages);
-        const step = this.minibatchStep(samples, lr, update);
-        last = step;
-        clipFracSum += step.clipFrac;
-        minibatches++;
-      }
-      if (config.targetKl !== undefined && last.approxKl > config.targetKl) break;
-    }
+    const steps = ppoEpochs(config, this.batchSize(batch), this.minibatchRng, (indices) => {
+      const samples = gatherSamples(batch.samples, indices, this.env.obsSize, this.env.actionSize);
+      if (config.normAdv) normalizeAdvantages(samples.advantages);
+      return this.minibatchStep(samples, lr, update);
+    });
     this.forward.refresh();
     return {
-      ...last,
-      clipFrac: clipFracSum / minibatches,
+      ...steps,
       lr,
       explainedVariance: explainedVariance(batch.rollout.values, batch.rollout.returns),
     };
@@ -288,15 +313,7 @@ class PpoAgentImpl implements PpoAgent {
         assertFinite(readout!.total, update, 'loss');
         return this.optimizer.step(grads, lr, this.config.maxGradNorm, update);
       });
-      const { logRatio, policyLoss, valueLoss, entropy } = readout!;
-      let approxKl = 0;
-      let clipped = 0;
-      for (let i = 0; i < logRatio.length; i++) {
-        const ratio = Math.exp(logRatio[i]!);
-        approxKl += ratio - 1 - logRatio[i]!;
-        if (Math.abs(ratio - 1) > this.config.clipCoef) clipped++;
-      }
-      return { policyLoss, valueLoss, entropy, approxKl: approxKl / logRatio.length, clipFrac: clipped / logRatio.length, gradNorm };
+      return minibatchStats(readout!, this.config.clipCoef, gradNorm);
     } finally {
       disposeTensors(data);
     }

@@ -26,8 +26,8 @@ import { lossAndGrads } from './gradient-step.js';
 import { RecurrentActorCritic } from './gru.js';
 import { policyGradientLoss, totalLoss, valueLoss } from './losses.js';
 import { annealedLr, assertFinite, FlatOptimizer } from './optimizers.js';
-import { ppoFusedLoss, type PpoLossReadout } from './ppo.js';
-import type { Rollout } from './rollout.js';
+import { minibatchStats, ppoEpochs, ppoFusedLoss, type PpoLossReadout } from './ppo.js';
+import { emptyRollout, type Rollout } from './rollout.js';
 import { gatherSamples, rolloutSamples, type SampleArrays, type SampleTensors } from './samples.js';
 
 export interface RecurrentBatch {
@@ -92,25 +92,7 @@ class RecurrentPpoAgentImpl implements RecurrentPpoAgent {
     const N = E * T;
     const obsSize = env.obsSize;
     const A = this.net.actionDim;
-    const r: Rollout = {
-      numEnvs: E,
-      numSteps: T,
-      obsSize,
-      actionSize: 1,
-      obs: new Float32Array(N * obsSize),
-      actions: new Float32Array(N),
-      logProbs: new Float32Array(N),
-      values: new Float32Array(N),
-      rewards: new Float64Array(N),
-      terminated: new Uint8Array(N),
-      truncated: new Uint8Array(N),
-      finalValues: new Float32Array(N),
-      lastValues: new Float32Array(E),
-      segments: new Int32Array(N),
-      episodes: new Int32Array(N),
-      advantages: new Float32Array(N),
-      returns: new Float32Array(N),
-    };
+    const r = emptyRollout(E, T, obsSize, 1);
     const starts = new Float32Array(N);
     const initialState = Float32Array.from(this.hidden.dataSync());
     const episodeOf = Int32Array.from({ length: E }, (_, e) => e);
@@ -206,23 +188,8 @@ class RecurrentPpoAgentImpl implements RecurrentPpoAgent {
     const { config } = this;
     const update = ++this.updates;
     const lr = annealedLr(config.lr, config.annealLr, progress);
-    const E = batch.rollout.numEnvs;
-    const envsPerMinibatch = Math.max(1, Math.floor(E / config.numMinibatches));
-    let last = { policyLoss: 0, valueLoss: 0, entropy: 0, approxKl: 0, gradNorm: 0 };
-    let clipFracSum = 0;
-    let minibatches = 0;
-    for (let epoch = 0; epoch < config.updateEpochs; epoch++) {
-      const order = this.minibatchRng.permutation(E);
-      for (let start = 0; start < E; start += envsPerMinibatch) {
-        const envs = order.subarray(start, Math.min(start + envsPerMinibatch, E));
-        const step = this.minibatchStep(batch, Int32Array.from(envs), lr, update);
-        last = step;
-        clipFracSum += step.clipFrac;
-        minibatches++;
-      }
-      if (config.targetKl !== undefined && last.approxKl > config.targetKl) break;
-    }
-    return { ...last, clipFrac: clipFracSum / minibatches, lr, explainedVariance: explainedVariance(batch.rollout.values, batch.rollout.returns) };
+    const steps = ppoEpochs(config, batch.rollout.numEnvs, this.minibatchRng, (envs) => this.minibatchStep(batch, Int32Array.from(envs), lr, update));
+    return { ...steps, lr, explainedVariance: explainedVariance(batch.rollout.values, batch.rollout.returns) };
   }
 
   dispose(): void {
@@ -276,15 +243,7 @@ class RecurrentPpoAgentImpl implements RecurrentPpoAgent {
       assertFinite(readout!.total, update, 'loss');
       return this.optimizer.step(grads, lr, this.config.maxGradNorm, update);
     });
-    const { logRatio, policyLoss, valueLoss: vl, entropy } = readout!;
-    let approxKl = 0;
-    let clipped = 0;
-    for (let i = 0; i < logRatio.length; i++) {
-      const ratio = Math.exp(logRatio[i]!);
-      approxKl += ratio - 1 - logRatio[i]!;
-      if (Math.abs(ratio - 1) > this.config.clipCoef) clipped++;
-    }
-    return { policyLoss, valueLoss: vl, entropy, approxKl: approxKl / logRatio.length, clipFrac: clipped / logRatio.length, gradNorm };
+    return minibatchStats(readout!, this.config.clipCoef, gradNorm);
   }
 
   /** V after one GRU step on `obs` from the carried state (reset where `starts`); the carried state is not changed. */

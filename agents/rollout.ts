@@ -105,6 +105,30 @@ export interface Rollout {
   readonly returns: Float32Array;
 }
 
+/** A zero-filled rollout of numSteps per env, env-major, for a collector to fill. */
+export function emptyRollout(numEnvs: number, numSteps: number, obsSize: number, actionSize: number): Rollout {
+  const N = numEnvs * numSteps;
+  return {
+    numEnvs,
+    numSteps,
+    obsSize,
+    actionSize,
+    obs: new Float32Array(N * obsSize),
+    actions: new Float32Array(N * actionSize),
+    logProbs: new Float32Array(N),
+    values: new Float32Array(N),
+    rewards: new Float64Array(N),
+    terminated: new Uint8Array(N),
+    truncated: new Uint8Array(N),
+    finalValues: new Float32Array(N),
+    lastValues: new Float32Array(numEnvs),
+    segments: new Int32Array(N),
+    episodes: new Int32Array(N),
+    advantages: new Float32Array(N),
+    returns: new Float32Array(N),
+  };
+}
+
 /**
  * Steps the env with the current policy, numSteps per env, for A2C and PPO, keeping the current observation between
  * rollouts. It starts with `env.reset()` WITHOUT a seed: whoever made the env seeds it (the trainer calls
@@ -142,25 +166,7 @@ export class RolloutCollector {
     const N = numEnvs * T;
     const obsSize = env.obsSize;
     const actionSize = env.actionSize;
-    const r: Rollout = {
-      numEnvs,
-      numSteps: T,
-      obsSize,
-      actionSize,
-      obs: new Float32Array(N * obsSize),
-      actions: new Float32Array(N * actionSize),
-      logProbs: new Float32Array(N),
-      values: new Float32Array(N),
-      rewards: new Float64Array(N),
-      terminated: new Uint8Array(N),
-      truncated: new Uint8Array(N),
-      finalValues: new Float32Array(N),
-      lastValues: new Float32Array(numEnvs),
-      segments: new Int32Array(N),
-      episodes: new Int32Array(N),
-      advantages: new Float32Array(N),
-      returns: new Float32Array(N),
-    };
+    const r = emptyRollout(numEnvs, T, obsSize, actionSize);
     const episodeOf = Int32Array.from({ length: numEnvs }, (_, e) => e);
     let nextEpisode = numEnvs;
     const truncatedAt: number[] = [];
