@@ -66,6 +66,11 @@ export class CsvLog {
     }
     this.size += Buffer.byteLength(text);
   }
+
+  /** Bytes of complete rows in the file (header included). */
+  get bytes(): number {
+    return this.size;
+  }
 }
 
 /** `operation`, ignoring any error: for clean-up after a failure that is already being reported. */

@@ -199,9 +199,8 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
 
     const metrics = new CsvLog(path.join(dir, RUN_FILES.metrics), metricsColumns(monitor !== null));
     const noiseLog = monitor ? new CsvLog(path.join(dir, RUN_FILES.noise), NOISE_COLUMNS) : null;
-    const mark = (file: string, rows: number) => {
-      const previous = logs[file];
-      logs[file] = { bytes: fs.statSync(path.join(dir, file)).size, rows: (previous?.rows ?? 0) + rows };
+    const mark = (log: CsvLog, file: string, rows: number) => {
+      logs[file] = { bytes: log.bytes, rows: (logs[file]?.rows ?? 0) + rows };
     };
     const saveCheckpoint = () => {
       const start = performance.now();
@@ -251,7 +250,7 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
       if (score !== undefined && score !== null && Number.isFinite(score)) progressSeries.push({ envSteps, progress: score });
       if (recent.length > 0) bestReturnMean = Math.max(bestReturnMean, returnMean);
       noiseLog?.append(noiseRows);
-      if (noiseRows.length > 0) mark(RUN_FILES.noise, noiseRows.length);
+      if (noiseLog && noiseRows.length > 0) mark(noiseLog, RUN_FILES.noise, noiseRows.length);
       if ((update - 1) % config.run.logEvery === 0) {
         const row: Record<string, number | string | null> = {
           update,
@@ -269,7 +268,7 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
         for (const [key, column] of Object.entries(STATS_COLUMNS)) row[column] = stats[key as keyof UpdateStats];
         if (monitor) for (const c of NOISE_COMPONENTS) row[`b_simple_${c}`] = latestB[c] ?? null;
         metrics.append([row]);
-        mark(RUN_FILES.metrics, 1);
+        mark(metrics, RUN_FILES.metrics, 1);
       }
       progress.update({
         envSteps,
