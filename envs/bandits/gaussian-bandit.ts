@@ -20,7 +20,7 @@
  *   the true gradient grows with gap², so B_simple ≈ ∝ (noiseStd / gap)² should roughly quadruple per level.
  * - Version history: v0.
  */
-import { defineEnv } from '../../src/core/env-spec.js';
+import { defineEnv, ladderKeptFromV1 } from '../../src/core/env-spec.js';
 import { InvalidValueError } from '../../src/core/errors.js';
 import { Box, Discrete } from '../../src/core/spaces.js';
 import { ArrayEnv } from '../../src/core/vector-env.js';
@@ -75,22 +75,24 @@ class GaussianBandit extends ArrayEnv<GaussianBanditParams> {
   }
 }
 
-export const gaussianBandit = defineEnv<GaussianBanditParams>({
-  id: 'GaussianBandit-v0',
-  summary: 'One-step K-armed bandit with Gaussian rewards and a constant observation (closed-form gradient noise).',
-  params: {
-    arms: { default: 10, min: 2, max: 1000, integer: true, doc: 'number of arms (actions)' },
-    gap: { default: 1, min: 0, doc: 'mean reward of the best arm; every other arm has mean 0' },
-    noiseStd: { default: 1, min: 0, doc: 'std of the Gaussian noise added to every reward' },
-    bestArm: { default: 0, min: 0, integer: true, doc: 'index of the arm with mean `gap` (must be < arms)' },
-  },
-  levels: [{}, { gap: 0.5 }, { gap: 0.5, noiseStd: 2 }, { gap: 0.25, noiseStd: 2 }, { gap: 0.25, noiseStd: 4 }],
-  ladder: 'noiseStd / gap doubles per level (1, 2, 4, 8, 16): reward noise swamps the arm gap, B_simple ∝ (noiseStd/gap)²',
-  maxEpisodeSteps: () => 1,
-  validate(params) {
-    if (params.bestArm >= params.arms) {
-      throw new InvalidValueError('env.params.bestArm', params.bestArm, `bestArm must be less than arms (${params.arms})`);
-    }
-  },
-  create: (numEnvs, params, maxEpisodeSteps) => new GaussianBandit(numEnvs, params, maxEpisodeSteps),
-});
+export const gaussianBandit = ladderKeptFromV1(
+  defineEnv<GaussianBanditParams>({
+    id: 'GaussianBandit-v0',
+    summary: 'One-step K-armed bandit with Gaussian rewards and a constant observation (closed-form gradient noise).',
+    params: {
+      arms: { default: 10, min: 2, max: 1000, integer: true, doc: 'number of arms (actions)' },
+      gap: { default: 1, min: 0, doc: 'mean reward of the best arm; every other arm has mean 0' },
+      noiseStd: { default: 1, min: 0, doc: 'std of the Gaussian noise added to every reward' },
+      bestArm: { default: 0, min: 0, integer: true, doc: 'index of the arm with mean `gap` (must be < arms)' },
+    },
+    levels: [{}, { gap: 0.5 }, { gap: 0.5, noiseStd: 2 }, { gap: 0.25, noiseStd: 2 }, { gap: 0.25, noiseStd: 4 }],
+    ladder: 'noiseStd / gap doubles per level (1, 2, 4, 8, 16): reward noise swamps the arm gap, B_simple ∝ (noiseStd/gap)²',
+    maxEpisodeSteps: () => 1,
+    validate(params) {
+      if (params.bestArm >= params.arms) {
+        throw new InvalidValueError('env.params.bestArm', params.bestArm, `bestArm must be less than arms (${params.arms})`);
+      }
+    },
+    create: (numEnvs, params, maxEpisodeSteps) => new GaussianBandit(numEnvs, params, maxEpisodeSteps),
+  }),
+);

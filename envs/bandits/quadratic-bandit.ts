@@ -24,7 +24,7 @@
  *   (1, 100), (4, 100), (4, 1000).
  * - Version history: v0.
  */
-import { defineEnv } from '../../src/core/env-spec.js';
+import { defineEnv, ladderKeptFromV1 } from '../../src/core/env-spec.js';
 import { Box } from '../../src/core/spaces.js';
 import { ArrayEnv } from '../../src/core/vector-env.js';
 
@@ -80,17 +80,19 @@ class QuadraticBandit extends ArrayEnv<QuadraticBanditParams> {
   }
 }
 
-export const quadraticBandit = defineEnv<QuadraticBanditParams>({
-  id: 'QuadraticBandit-v0',
-  summary: 'One-step continuous bandit, reward −Σ c_j (a_j − target)² + noise: closed-form G, Σ and curvature H (B_noise calibration).',
-  params: {
-    dims: { default: 4, min: 1, max: 1000, integer: true, doc: 'action dimensions' },
-    curvatureRatio: { default: 10, min: 1, doc: 'c_{dims−1}/c_0: the condition number of the reward’s Hessian (c_j = ratio^(j/(dims−1)))' },
-    target: { default: 1, min: -50, max: 50, doc: 'the optimal action in every dimension' },
-    noiseStd: { default: 0, min: 0, doc: 'std of the Gaussian noise added to every reward' },
-  },
-  levels: [{}, { noiseStd: 1 }, { noiseStd: 1, curvatureRatio: 100 }, { noiseStd: 4, curvatureRatio: 100 }, { noiseStd: 4, curvatureRatio: 1000 }],
-  ladder: 'more reward noise (0 → 4) and a worse-conditioned reward Hessian (curvatureRatio 10 → 1000): tr(Σ) up, B_noise and B_simple apart',
-  maxEpisodeSteps: () => 1,
-  create: (numEnvs, params, maxEpisodeSteps) => new QuadraticBandit(numEnvs, params, maxEpisodeSteps),
-});
+export const quadraticBandit = ladderKeptFromV1(
+  defineEnv<QuadraticBanditParams>({
+    id: 'QuadraticBandit-v0',
+    summary: 'One-step continuous bandit, reward −Σ c_j (a_j − target)² + noise: closed-form G, Σ and curvature H (B_noise calibration).',
+    params: {
+      dims: { default: 4, min: 1, max: 1000, integer: true, doc: 'action dimensions' },
+      curvatureRatio: { default: 10, min: 1, doc: 'c_{dims−1}/c_0: the condition number of the reward’s Hessian (c_j = ratio^(j/(dims−1)))' },
+      target: { default: 1, min: -50, max: 50, doc: 'the optimal action in every dimension' },
+      noiseStd: { default: 0, min: 0, doc: 'std of the Gaussian noise added to every reward' },
+    },
+    levels: [{}, { noiseStd: 1 }, { noiseStd: 1, curvatureRatio: 100 }, { noiseStd: 4, curvatureRatio: 100 }, { noiseStd: 4, curvatureRatio: 1000 }],
+    ladder: 'more reward noise (0 → 4) and a worse-conditioned reward Hessian (curvatureRatio 10 → 1000): tr(Σ) up, B_noise and B_simple apart',
+    maxEpisodeSteps: () => 1,
+    create: (numEnvs, params, maxEpisodeSteps) => new QuadraticBandit(numEnvs, params, maxEpisodeSteps),
+  }),
+);

@@ -18,10 +18,16 @@
  * - Episode end: terminated when the ball reaches the bottom row, i.e. after exactly `rows - 1` steps; time limit `rows`.
  * - Params: `rows`, `columns` (they set the observation size), `ballDrift`. `rows - 1 >= floor(columns / 2)` is
  *   required so that every ball can be caught.
- * - Difficulty ladder: the board grows (10×5 → 30×13) and, from level 3, the ball drifts. A taller board means a
- *   longer horizon before the only reward, so more irrelevant actions share its credit; a wider one means more start
- *   columns to distinguish; drift makes the same actions end in different returns, and a drift on the last step can
- *   no longer be answered. All three spread the returns of a fixed policy (tr(Σ) up) without adding signal.
+ * - Difficulty ladder (v2, the default; written before measuring): observed reward noise, std
+ *   0 / 0.25 / 0.5 / 1 / 2 per step, the board fixed at 10×5. The noise is
+ *   zero-mean and independent of the actions, so the expected gradient, the optimum and the (noiseless) episode
+ *   returns are those of the standard task, while every advantage gains variance ∝ σ²: tr(Σ), and so B_simple, should
+ *   rise with σ² and the task should need more samples. Observation and network are the same at every level.
+ *   `env.ladder: "v1"` selects the round-one ladder:
+ *   the board grows (10×5 → 30×13) and, from level 3, the ball drifts. A taller board means a longer horizon before
+ *   the only reward, so more irrelevant actions share its credit; a wider one means more start columns to
+ *   distinguish; drift makes the same actions end in different returns, and a drift on the last step can no longer
+ *   be answered. All three spread the returns of a fixed policy (tr(Σ) up) without adding signal.
  * - Version history: v0.
  */
 import { defineEnv } from '../../src/core/env-spec.js';
@@ -34,6 +40,7 @@ export interface CatchParams {
   rows: number;
   columns: number;
   ballDrift: number;
+  rewardNoise: number;
 }
 
 class Catch extends ArrayEnv<CatchParams> {
@@ -49,6 +56,7 @@ class Catch extends ArrayEnv<CatchParams> {
       observationSpace: new Box(0, 1, [params.rows, params.columns]),
       actionSpace: new Discrete(3),
       maxEpisodeSteps,
+      rewardNoise: params.rewardNoise,
     });
     this.ballX = new Int32Array(numEnvs);
     this.ballY = new Int32Array(numEnvs);
@@ -116,15 +124,30 @@ export const catchEnv = defineEnv<CatchParams>({
     rows: { default: 10, min: 2, max: 1000, integer: true, doc: 'board height: the ball falls for rows - 1 steps' },
     columns: { default: 5, min: 1, max: 1000, integer: true, doc: 'board width' },
     ballDrift: { default: 0, min: 0, max: 1, doc: 'probability per step that the ball also shifts one column left or right' },
+    rewardNoise: { default: 0, min: 0, doc: 'std of Gaussian noise on the reward the agent sees (episode returns stay noiseless)' },
   },
+  // v2 (the default): the reason below was written before any noise was measured on it (docs/science.md, ladders).
   levels: [
     {},
-    { rows: 15, columns: 7 },
-    { rows: 20, columns: 9 },
-    { rows: 25, columns: 11, ballDrift: 0.05 },
-    { rows: 30, columns: 13, ballDrift: 0.1 },
+    { rewardNoise: 0.25 },
+    { rewardNoise: 0.5 },
+    { rewardNoise: 1 },
+    { rewardNoise: 2 },
   ],
-  ladder: 'board 10×5 → 30×13 (longer horizon, sparser credit) and ball drift 0 → 0.1 from level 3 (noisy transitions)',
+  ladder: 'board fixed at 10×5; reward noise 0 → 2 (std per step) on top of the one ±1 at the end: the catch signal stays, the return gains variance 9σ² that carries no information about the policy, so B_simple should rise',
+  ladderName: 'v2',
+  variants: {
+    v1: {
+      levels: [
+        {},
+        { rows: 15, columns: 7 },
+        { rows: 20, columns: 9 },
+        { rows: 25, columns: 11, ballDrift: 0.05 },
+        { rows: 30, columns: 13, ballDrift: 0.1 },
+      ],
+      ladder: 'board 10×5 → 30×13 (longer horizon, sparser credit) and ball drift 0 → 0.1 from level 3 (noisy transitions)',
+    },
+  },
   maxEpisodeSteps: (params) => params.rows,
   validate(params) {
     const reach = Math.floor(params.columns / 2);

@@ -34,7 +34,7 @@
  *   "step out of an enemy's row, into gold's", stays the same: B_simple should rise.
  * - Version history: v0 (MinAtar v1.0.15 rules).
  */
-import { defineEnv } from '../../src/core/env-spec.js';
+import { defineEnv, ladderKeptFromV1 } from '../../src/core/env-spec.js';
 import { ACTIONS, MINATAR_MAX_EPISODE_STEPS, MinAtarEnv, minatarParams, type MinAtarParams, STICKY_LADDER } from './base.js';
 
 const { LEFT, UP, RIGHT, DOWN } = ACTIONS;
@@ -182,21 +182,23 @@ export class Asterix extends MinAtarEnv<AsterixParams> {
   }
 }
 
-export const asterix = defineEnv<AsterixParams>({
-  id: 'Asterix-MinAtar-v0',
-  summary: "MinAtar's Asterix: collect gold (+1) and dodge enemies crossing from the sides, faster over time; 10×10×4 frames.",
-  params: {
-    ...minatarParams('difficulty ramping: entities spawn and move faster over time (1 = on, as in the original)'),
-    rampInterval: { default: 100, min: 0, max: 100_000, integer: true, doc: 'ramp timer reset value: a ramp every rampInterval + 2 steps (the original: 100)' },
-  },
-  levels: [
-    {},
-    { stickyProb: STICKY_LADDER[1], rampInterval: 85 },
-    { stickyProb: STICKY_LADDER[2], rampInterval: 70 },
-    { stickyProb: STICKY_LADDER[3], rampInterval: 55 },
-    { stickyProb: STICKY_LADDER[4], rampInterval: 40 },
-  ],
-  ladder: 'stickyProb 0.1 → 0.3 and rampInterval 100 → 40: late dodges more often, and the fast dense traffic arrives sooner',
-  maxEpisodeSteps: () => MINATAR_MAX_EPISODE_STEPS,
-  create: (numEnvs, params, maxEpisodeSteps) => new Asterix(numEnvs, params, maxEpisodeSteps),
-});
+export const asterix = ladderKeptFromV1(
+  defineEnv<AsterixParams>({
+    id: 'Asterix-MinAtar-v0',
+    summary: "MinAtar's Asterix: collect gold (+1) and dodge enemies crossing from the sides, faster over time; 10×10×4 frames.",
+    params: {
+      ...minatarParams('difficulty ramping: entities spawn and move faster over time (1 = on, as in the original)'),
+      rampInterval: { default: 100, min: 0, max: 100_000, integer: true, doc: 'ramp timer reset value: a ramp every rampInterval + 2 steps (the original: 100)' },
+    },
+    levels: [
+      {},
+      { stickyProb: STICKY_LADDER[1], rampInterval: 85 },
+      { stickyProb: STICKY_LADDER[2], rampInterval: 70 },
+      { stickyProb: STICKY_LADDER[3], rampInterval: 55 },
+      { stickyProb: STICKY_LADDER[4], rampInterval: 40 },
+    ],
+    ladder: 'stickyProb 0.1 → 0.3 and rampInterval 100 → 40: late dodges more often, and the fast dense traffic arrives sooner',
+    maxEpisodeSteps: () => MINATAR_MAX_EPISODE_STEPS,
+    create: (numEnvs, params, maxEpisodeSteps) => new Asterix(numEnvs, params, maxEpisodeSteps),
+  }),
+);

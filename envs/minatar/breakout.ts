@@ -36,7 +36,7 @@
  *   policy (tr(Σ) up) while the learnable part, "be under the ball", stays the same size, so B_simple should rise.
  * - Version history: v0 (MinAtar v1.0.15 rules).
  */
-import { defineEnv } from '../../src/core/env-spec.js';
+import { defineEnv, ladderKeptFromV1 } from '../../src/core/env-spec.js';
 import { ACTIONS, GRID as GRID_SIDE, MINATAR_MAX_EPISODE_STEPS, MinAtarEnv, minatarParams, type MinAtarParams, STICKY_LADDER } from './base.js';
 
 const { LEFT, RIGHT } = ACTIONS;
@@ -170,21 +170,23 @@ export class Breakout extends MinAtarEnv<BreakoutParams> {
   }
 }
 
-export const breakout = defineEnv<BreakoutParams>({
-  id: 'Breakout-MinAtar-v0',
-  summary: "MinAtar's Breakout: a paddle bounces a ball into three rows of bricks (+1 per brick); 10×10×4 frames.",
-  params: {
-    ...minatarParams('difficulty ramping (no effect in Breakout, as in the original)'),
-    bounceNoise: { default: 0, min: 0, max: 1, doc: 'probability that a paddle bounce leaves in the other horizontal direction (not in the original)' },
-  },
-  levels: [
-    {},
-    { stickyProb: STICKY_LADDER[1], bounceNoise: 0.05 },
-    { stickyProb: STICKY_LADDER[2], bounceNoise: 0.1 },
-    { stickyProb: STICKY_LADDER[3], bounceNoise: 0.15 },
-    { stickyProb: STICKY_LADDER[4], bounceNoise: 0.2 },
-  ],
-  ladder: 'stickyProb 0.1 → 0.3 and bounceNoise 0 → 0.2: the same policy misses more often and where a caught ball goes next varies',
-  maxEpisodeSteps: () => MINATAR_MAX_EPISODE_STEPS,
-  create: (numEnvs, params, maxEpisodeSteps) => new Breakout(numEnvs, params, maxEpisodeSteps),
-});
+export const breakout = ladderKeptFromV1(
+  defineEnv<BreakoutParams>({
+    id: 'Breakout-MinAtar-v0',
+    summary: "MinAtar's Breakout: a paddle bounces a ball into three rows of bricks (+1 per brick); 10×10×4 frames.",
+    params: {
+      ...minatarParams('difficulty ramping (no effect in Breakout, as in the original)'),
+      bounceNoise: { default: 0, min: 0, max: 1, doc: 'probability that a paddle bounce leaves in the other horizontal direction (not in the original)' },
+    },
+    levels: [
+      {},
+      { stickyProb: STICKY_LADDER[1], bounceNoise: 0.05 },
+      { stickyProb: STICKY_LADDER[2], bounceNoise: 0.1 },
+      { stickyProb: STICKY_LADDER[3], bounceNoise: 0.15 },
+      { stickyProb: STICKY_LADDER[4], bounceNoise: 0.2 },
+    ],
+    ladder: 'stickyProb 0.1 → 0.3 and bounceNoise 0 → 0.2: the same policy misses more often and where a caught ball goes next varies',
+    maxEpisodeSteps: () => MINATAR_MAX_EPISODE_STEPS,
+    create: (numEnvs, params, maxEpisodeSteps) => new Breakout(numEnvs, params, maxEpisodeSteps),
+  }),
+);

@@ -31,7 +31,7 @@
  *   up), while the signal, "go up when the lane ahead is clear", is unchanged: B_simple should rise.
  * - Version history: v0 (MinAtar v1.0.15 rules).
  */
-import { defineEnv } from '../../src/core/env-spec.js';
+import { defineEnv, ladderKeptFromV1 } from '../../src/core/env-spec.js';
 import { ACTIONS, MinAtarEnv, minatarParams, type MinAtarParams, STICKY_LADDER } from './base.js';
 
 const { UP, DOWN } = ACTIONS;
@@ -140,22 +140,24 @@ export class Freeway extends MinAtarEnv<FreewayParams> {
   }
 }
 
-export const freeway = defineEnv<FreewayParams>({
-  id: 'Freeway-MinAtar-v0',
-  summary: "MinAtar's Freeway: cross eight lanes of traffic (+1 per crossing) within 2,500 frames; 10×10×7 frames.",
-  params: {
-    ...minatarParams('difficulty ramping (no effect in Freeway, as in the original)'),
-    slowestCar: { default: 5, min: 1, max: 5, integer: true, doc: 'car speed classes are drawn from 1..slowestCar (class k moves every k + 1 steps; the original: 5)' },
-  },
-  levels: [
-    {},
-    { stickyProb: STICKY_LADDER[1] },
-    { stickyProb: STICKY_LADDER[2], slowestCar: 4 },
-    { stickyProb: STICKY_LADDER[3], slowestCar: 4 },
-    { stickyProb: STICKY_LADDER[4], slowestCar: 3 },
-  ],
-  ladder: 'stickyProb 0.1 → 0.3 and slowestCar 5 → 3: faster traffic and more repeated actions cut crossings short at less predictable moments',
-  // The timer's own end: at step 2,501 the episode terminates, which takes precedence over truncation.
-  maxEpisodeSteps: () => FREEWAY_TIME_LIMIT + 1,
-  create: (numEnvs, params, maxEpisodeSteps) => new Freeway(numEnvs, params, maxEpisodeSteps),
-});
+export const freeway = ladderKeptFromV1(
+  defineEnv<FreewayParams>({
+    id: 'Freeway-MinAtar-v0',
+    summary: "MinAtar's Freeway: cross eight lanes of traffic (+1 per crossing) within 2,500 frames; 10×10×7 frames.",
+    params: {
+      ...minatarParams('difficulty ramping (no effect in Freeway, as in the original)'),
+      slowestCar: { default: 5, min: 1, max: 5, integer: true, doc: 'car speed classes are drawn from 1..slowestCar (class k moves every k + 1 steps; the original: 5)' },
+    },
+    levels: [
+      {},
+      { stickyProb: STICKY_LADDER[1] },
+      { stickyProb: STICKY_LADDER[2], slowestCar: 4 },
+      { stickyProb: STICKY_LADDER[3], slowestCar: 4 },
+      { stickyProb: STICKY_LADDER[4], slowestCar: 3 },
+    ],
+    ladder: 'stickyProb 0.1 → 0.3 and slowestCar 5 → 3: faster traffic and more repeated actions cut crossings short at less predictable moments',
+    // The timer's own end: at step 2,501 the episode terminates, which takes precedence over truncation.
+    maxEpisodeSteps: () => FREEWAY_TIME_LIMIT + 1,
+    create: (numEnvs, params, maxEpisodeSteps) => new Freeway(numEnvs, params, maxEpisodeSteps),
+  }),
+);

@@ -47,7 +47,7 @@
  *   rise.
  * - Version history: v0 (MinAtar v1.0.15 rules).
  */
-import { defineEnv } from '../../src/core/env-spec.js';
+import { defineEnv, ladderKeptFromV1 } from '../../src/core/env-spec.js';
 import { GradnoiseError } from '../../src/core/errors.js';
 import { ACTIONS, MINATAR_MAX_EPISODE_STEPS, MinAtarEnv, minatarParams, type MinAtarParams, STICKY_LADDER } from './base.js';
 
@@ -509,21 +509,23 @@ export class Seaquest extends MinAtarEnv<SeaquestParams> {
   }
 }
 
-export const seaquest = defineEnv<SeaquestParams>({
-  id: 'Seaquest-MinAtar-v0',
-  summary: "MinAtar's Seaquest: shoot fish and subs (+1), rescue divers, surface for oxygen; 10×10×10 frames.",
-  params: {
-    ...minatarParams('difficulty ramping: enemies spawn and move faster after each surfacing (1 = on, as in the original)'),
-    enemySpawnInterval: { default: 20, min: 1, max: 1000, integer: true, doc: 'initial steps between enemy spawns (the original: 20)' },
-  },
-  levels: [
-    {},
-    { stickyProb: STICKY_LADDER[1], enemySpawnInterval: 18 },
-    { stickyProb: STICKY_LADDER[2], enemySpawnInterval: 16 },
-    { stickyProb: STICKY_LADDER[3], enemySpawnInterval: 14 },
-    { stickyProb: STICKY_LADDER[4], enemySpawnInterval: 12 },
-  ],
-  ladder: 'stickyProb 0.1 → 0.3 and enemySpawnInterval 20 → 12: denser traffic, more chance encounters, less reliable dodges and surfacing',
-  maxEpisodeSteps: () => MINATAR_MAX_EPISODE_STEPS,
-  create: (numEnvs, params, maxEpisodeSteps) => new Seaquest(numEnvs, params, maxEpisodeSteps),
-});
+export const seaquest = ladderKeptFromV1(
+  defineEnv<SeaquestParams>({
+    id: 'Seaquest-MinAtar-v0',
+    summary: "MinAtar's Seaquest: shoot fish and subs (+1), rescue divers, surface for oxygen; 10×10×10 frames.",
+    params: {
+      ...minatarParams('difficulty ramping: enemies spawn and move faster after each surfacing (1 = on, as in the original)'),
+      enemySpawnInterval: { default: 20, min: 1, max: 1000, integer: true, doc: 'initial steps between enemy spawns (the original: 20)' },
+    },
+    levels: [
+      {},
+      { stickyProb: STICKY_LADDER[1], enemySpawnInterval: 18 },
+      { stickyProb: STICKY_LADDER[2], enemySpawnInterval: 16 },
+      { stickyProb: STICKY_LADDER[3], enemySpawnInterval: 14 },
+      { stickyProb: STICKY_LADDER[4], enemySpawnInterval: 12 },
+    ],
+    ladder: 'stickyProb 0.1 → 0.3 and enemySpawnInterval 20 → 12: denser traffic, more chance encounters, less reliable dodges and surfacing',
+    maxEpisodeSteps: () => MINATAR_MAX_EPISODE_STEPS,
+    create: (numEnvs, params, maxEpisodeSteps) => new Seaquest(numEnvs, params, maxEpisodeSteps),
+  }),
+);

@@ -36,7 +36,7 @@
  *   the same thing to learn: B_simple should rise.
  * - Version history: v0 (MinAtar v1.0.15 rules).
  */
-import { defineEnv } from '../../src/core/env-spec.js';
+import { defineEnv, ladderKeptFromV1 } from '../../src/core/env-spec.js';
 import { ACTIONS, GRID as GRID_SIDE, MINATAR_MAX_EPISODE_STEPS, MinAtarEnv, minatarParams, type MinAtarParams, STICKY_LADDER } from './base.js';
 
 const { LEFT, RIGHT, FIRE } = ACTIONS;
@@ -245,21 +245,23 @@ export class SpaceInvaders extends MinAtarEnv<SpaceInvadersParams> {
   }
 }
 
-export const spaceInvaders = defineEnv<SpaceInvadersParams>({
-  id: 'SpaceInvaders-MinAtar-v0',
-  summary: "MinAtar's Space Invaders: shoot a marching, firing block of aliens (+1 each), faster every wave; 10×10×6 frames.",
-  params: {
-    ...minatarParams('difficulty ramping: each new wave of aliens moves faster (1 = on, as in the original)'),
-    enemyShotInterval: { default: 10, min: 1, max: 1000, integer: true, doc: 'steps between alien shots (the original: 10)' },
-  },
-  levels: [
-    {},
-    { stickyProb: STICKY_LADDER[1], enemyShotInterval: 9 },
-    { stickyProb: STICKY_LADDER[2], enemyShotInterval: 8 },
-    { stickyProb: STICKY_LADDER[3], enemyShotInterval: 7 },
-    { stickyProb: STICKY_LADDER[4], enemyShotInterval: 6 },
-  ],
-  ladder: 'stickyProb 0.1 → 0.3 and enemyShotInterval 10 → 6: more bullets to dodge, and a repeated move is fatal more often',
-  maxEpisodeSteps: () => MINATAR_MAX_EPISODE_STEPS,
-  create: (numEnvs, params, maxEpisodeSteps) => new SpaceInvaders(numEnvs, params, maxEpisodeSteps),
-});
+export const spaceInvaders = ladderKeptFromV1(
+  defineEnv<SpaceInvadersParams>({
+    id: 'SpaceInvaders-MinAtar-v0',
+    summary: "MinAtar's Space Invaders: shoot a marching, firing block of aliens (+1 each), faster every wave; 10×10×6 frames.",
+    params: {
+      ...minatarParams('difficulty ramping: each new wave of aliens moves faster (1 = on, as in the original)'),
+      enemyShotInterval: { default: 10, min: 1, max: 1000, integer: true, doc: 'steps between alien shots (the original: 10)' },
+    },
+    levels: [
+      {},
+      { stickyProb: STICKY_LADDER[1], enemyShotInterval: 9 },
+      { stickyProb: STICKY_LADDER[2], enemyShotInterval: 8 },
+      { stickyProb: STICKY_LADDER[3], enemyShotInterval: 7 },
+      { stickyProb: STICKY_LADDER[4], enemyShotInterval: 6 },
+    ],
+    ladder: 'stickyProb 0.1 → 0.3 and enemyShotInterval 10 → 6: more bullets to dodge, and a repeated move is fatal more often',
+    maxEpisodeSteps: () => MINATAR_MAX_EPISODE_STEPS,
+    create: (numEnvs, params, maxEpisodeSteps) => new SpaceInvaders(numEnvs, params, maxEpisodeSteps),
+  }),
+);

@@ -128,7 +128,7 @@ function monitorFor(variant: MonitorVariant, base: RunConfig, rng: Rng): NoiseMo
 }
 
 function makeVariant(variant: MonitorVariant, config: RunConfig): VariantState {
-  const env = makeEnv(config.env.id, { numEnvs: config.env.numEnvs, level: config.env.level, params: config.env.params, wrappers: config.env.wrappers });
+  const env = makeEnv(config.env.id, { numEnvs: config.env.numEnvs, level: config.env.level, ...(config.env.ladder !== undefined ? { ladder: config.env.ladder } : {}), params: config.env.params, wrappers: config.env.wrappers });
   // Seeded exactly as the trainer seeds a run.
   const root = new Rng(config.run.seed);
   env.reset(root.split('env').uint32());

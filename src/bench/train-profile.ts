@@ -89,7 +89,7 @@ function chainFlops(layers: readonly { inSize: number; outSize: number; weight: 
 /** Phase times of `updates` PPO updates after `warmup` ones, on the active backend, for `config` (PPO). */
 export async function profilePhases(config: RunConfig, warmup: number, updates: number): Promise<PhaseProfile> {
   const agentConfig = ppoOf(config);
-  const raw = makeEnv(config.env.id, { numEnvs: config.env.numEnvs, level: config.env.level, params: config.env.params, wrappers: config.env.wrappers });
+  const raw = makeEnv(config.env.id, { numEnvs: config.env.numEnvs, level: config.env.level, ...(config.env.ladder !== undefined ? { ladder: config.env.ladder } : {}), params: config.env.params, wrappers: config.env.wrappers });
   const root = new Rng(config.run.seed);
   raw.reset(root.split('env').uint32());
   const envTime = { ms: 0 };

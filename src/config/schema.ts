@@ -17,6 +17,7 @@ export const envSection = z.strictObject({
   module: z.string().min(1, 'must name a module file (got an empty path)').optional().describe('path to a user env module (relative to the config file) that exports an env spec'),
   numEnvs: positiveInt.default(1).describe('parallel copies of the env'),
   level: z.number().int().min(0).max(4).default(0).describe('difficulty level 0..4 (0 = standard task)'),
+  ladder: z.string().min(1).optional().describe("which difficulty ladder `level` indexes (default: the env's own, v2 for the built-ins; v1 = the round-one ladders; `gradnoise envs` lists them)"),
   params: z.record(z.string(), z.union([z.number(), z.boolean()])).default({}).describe('raw env params, applied over the level'),
   maxEpisodeSteps: positiveInt.optional().describe("time limit override (default: the env's own)"),
   wrappers: z.array(wrapperSchema).default([]).describe('rewardNoise | rewardScale | obsNoise | stickyActions, innermost first'),

@@ -63,6 +63,12 @@ export interface ArrayEnvOptions<P extends EnvParams> {
   observationSpace: Box;
   actionSpace: Space;
   maxEpisodeSteps: number;
+  /**
+   * Std of zero-mean Gaussian noise added to the reward the agent sees, after the episode return is counted, so
+   * returns (and scores) stay the task's own. Drawn from its own stream (`<seed>/rewardNoise`), so the task's
+   * dynamics are the same with and without it. 0 (the default) draws nothing.
+   */
+  rewardNoise?: number;
 }
 
 export abstract class ArrayEnv<P extends EnvParams = EnvParams> implements VectorEnv {
@@ -86,6 +92,8 @@ export abstract class ArrayEnv<P extends EnvParams = EnvParams> implements Vecto
   private readonly result: StepResult;
   /** The env's random stream; replaced by `reset(seed)`. */
   protected rng: Rng;
+  private readonly rewardNoise: number;
+  private rewardRng: Rng;
   private started = false;
 
   constructor(options: ArrayEnvOptions<P>) {
@@ -109,6 +117,9 @@ export abstract class ArrayEnv<P extends EnvParams = EnvParams> implements Vecto
     this.episodeReturn = new Float64Array(n);
     this.episodeLength = new Int32Array(n);
     this.rng = new Rng(0);
+    this.rewardNoise = options.rewardNoise ?? 0;
+    if (!(this.rewardNoise >= 0)) throw new RangeError(`${options.id}: rewardNoise must be >= 0, got ${options.rewardNoise}`);
+    this.rewardRng = new Rng('0/rewardNoise');
     this.result = {
       obs: this.obs,
       rewards: this.rewards,
@@ -128,7 +139,10 @@ export abstract class ArrayEnv<P extends EnvParams = EnvParams> implements Vecto
   protected abstract stepEnvs(actions: ArrayLike<number>): void;
 
   reset(seed?: number): Float32Array {
-    if (seed !== undefined) this.rng = new Rng(seed);
+    if (seed !== undefined) {
+      this.rng = new Rng(seed);
+      this.rewardRng = new Rng(`${seed}/rewardNoise`);
+    }
     this.started = true;
     this.finished = [];
     this.episodeReturn.fill(0);
@@ -165,6 +179,10 @@ export abstract class ArrayEnv<P extends EnvParams = EnvParams> implements Vecto
         lengths[i] = length;
         returns[i] = episodeReturn;
       }
+    }
+    if (this.rewardNoise > 0) {
+      const std = this.rewardNoise;
+      for (let i = 0; i < n; i++) rewards[i]! += std * this.rewardRng.normal();
     }
     return this.result;
   }

@@ -31,11 +31,12 @@ export function scaleOf(baseline: Baseline | null): ScoreScale | null {
 /** Measure the baseline of a config's task (a few hundred random episodes; fast for the built-in envs). */
 export function measureBaseline(config: RunConfig, scoreRef?: number): Baseline {
   const spec = getEnvSpec(config.env.id);
-  const params = resolveEnvParams(spec, config.env.level, config.env.params);
+  const params = resolveEnvParams(spec, config.env.level, config.env.params, 'env', config.env.ladder);
   const maxEpisodeSteps = config.env.maxEpisodeSteps ?? spec.maxEpisodeSteps(params as never);
   const stats = rolloutStats({
     envId: config.env.id,
     level: config.env.level,
+    ...(config.env.ladder !== undefined ? { ladder: config.env.ladder } : {}),
     params: config.env.params,
     policy: { kind: 'random' },
     episodes: RANDOM_BASELINE.episodes,

@@ -261,7 +261,7 @@ export function checkLadderIsLive(part: ReproducePart): void {
     const config = run.config;
     const rest = canonicalJson({ ...config, env: { ...config.env, level: null }, run: { ...config.run, seed: null, name: null } });
     const spec = getEnvSpec(config.env.id);
-    const params = canonicalJson(resolveEnvParams(spec, config.env.level, config.env.params));
+    const params = canonicalJson(resolveEnvParams(spec, config.env.level, config.env.params, 'env', config.env.ladder));
     let levels = byRest.get(rest);
     if (!levels) byRest.set(rest, (levels = new Map()));
     for (const [otherParams, otherLevel] of levels) {

@@ -135,7 +135,11 @@ export function loadSweep(dir: string): SweepInfo {
   const runs = loadRuns(dir, manifest, readCsvIfExists(path.join(dir, SWEEP_CSV)));
   const settings = new Map((manifest?.runs ?? []).map((r) => [r.id, r.settings]));
   const varied = (manifest?.keys ?? []).filter((p) => !['env.id', 'env.level', 'run.seed'].includes(p));
-  const family = new Map(runs.map((run) => [run.id, [run.envId, ...varied.map((p) => `${p}=${formatSetting(settings.get(run.id)?.[p])}`)].join(' · ')]));
+  // A named ladder (env.ladder v1) is part of the family: its levels are other tasks than the default ladder's.
+  const ladderOf = (run: RunData) => (run.config?.env.ladder && !varied.includes('env.ladder') ? [`ladder ${run.config.env.ladder}`] : []);
+  const family = new Map(
+    runs.map((run) => [run.id, [run.envId, ...ladderOf(run), ...varied.map((p) => `${p}=${formatSetting(settings.get(run.id)?.[p])}`)].join(' · ')]),
+  );
   const rules = readJsonIfAny<SweepSummaryRules>(path.join(dir, SWEEP_SUMMARY))?.rules ?? null;
   // Sweeps match progress at sweep/results.ts's fraction (runSweep sets no other).
   const fraction = MATCHED_FRACTION;

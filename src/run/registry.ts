@@ -8,7 +8,7 @@ import { register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { builtinEnvs } from '../../envs/index.js';
-import { NUM_LEVELS, type EnvSpec } from '../core/env-spec.js';
+import { ladderNames, ladderOf, NUM_LEVELS, type EnvSpec, type LadderVariant } from '../core/env-spec.js';
 import { ConfigError, errorLine, InvalidValueError, UnknownIdError } from '../core/errors.js';
 import type { EnvParams, ParamValue, VectorEnv } from '../core/vector-env.js';
 import { applyWrappers, checkEnvOutputs, type WrapperConfig } from '../core/wrappers.js';
@@ -34,6 +34,11 @@ export function registerEnv<P extends EnvParams>(spec: EnvSpec<P>, options: { re
   }
   if (spec.levels.length !== NUM_LEVELS) {
     throw new InvalidValueError(`${spec.id}.levels`, spec.levels.length, `expected ${NUM_LEVELS} difficulty levels`);
+  }
+  for (const [name, variant] of Object.entries(spec.variants ?? {})) {
+    if (variant.levels.length !== NUM_LEVELS) {
+      throw new InvalidValueError(`${spec.id}.variants.${name}.levels`, variant.levels.length, `expected ${NUM_LEVELS} difficulty levels`);
+    }
   }
   registry.set(spec.id, spec as unknown as EnvSpec<EnvParams>);
 }
@@ -103,20 +108,29 @@ export async function loadEnvModule(modulePath: string, baseDir = process.cwd())
   return spec;
 }
 
-/** Defaults, then the level's params, then explicit ones; every value checked against its ParamSpec. */
+/** The named ladder of the spec (`undefined` = its default), or an error naming `<pathPrefix>.ladder` and the known names. */
+export function selectLadder(spec: EnvSpec<EnvParams>, name: string | undefined, pathPrefix = 'env'): LadderVariant {
+  const ladder = ladderOf(spec, name);
+  if (!ladder) throw new UnknownIdError(`ladder of ${spec.id}`, `${pathPrefix}.ladder`, name!, ladderNames(spec));
+  return ladder;
+}
+
+/** Defaults, then the level's params (of the named ladder, else the default one), then explicit ones; every value checked against its ParamSpec. */
 export function resolveEnvParams(
   spec: EnvSpec<EnvParams>,
   level: number,
   overrides: Record<string, unknown> = {},
   pathPrefix = 'env',
+  ladder?: string,
 ): EnvParams {
   if (!Number.isInteger(level) || level < 0 || level >= NUM_LEVELS) {
     throw new InvalidValueError(`${pathPrefix}.level`, level, `difficulty level must be an integer 0..${NUM_LEVELS - 1}`);
   }
+  const { levels } = selectLadder(spec, ladder, pathPrefix);
   const names = Object.keys(spec.params);
   const resolved: EnvParams = {};
   for (const name of names) resolved[name] = spec.params[name]!.default;
-  Object.assign(resolved, spec.levels[level]);
+  Object.assign(resolved, levels[level]);
   for (const [name, value] of Object.entries(overrides)) {
     if (!Object.hasOwn(spec.params, name)) {
       throw new UnknownIdError(`param of ${spec.id}`, `${pathPrefix}.params.${name}`, name, names);
@@ -149,6 +163,8 @@ function checkParam(spec: EnvSpec<EnvParams>, name: string, value: unknown, at: 
 export interface MakeEnvOptions {
   numEnvs?: number;
   level?: number;
+  /** Which ladder `level` indexes (default: the env's default ladder). */
+  ladder?: string;
   params?: Record<string, unknown>;
   /** Overrides the env's own time limit. */
   maxEpisodeSteps?: number;
@@ -157,7 +173,7 @@ export interface MakeEnvOptions {
 
 export function makeEnv(id: string, options: MakeEnvOptions = {}): VectorEnv {
   const spec = getEnvSpec(id);
-  const params = resolveEnvParams(spec, options.level ?? 0, options.params ?? {});
+  const params = resolveEnvParams(spec, options.level ?? 0, options.params ?? {}, 'env', options.ladder);
   const numEnvs = options.numEnvs ?? 1;
   if (!Number.isInteger(numEnvs) || numEnvs < 1) throw new InvalidValueError('env.numEnvs', numEnvs, 'expected a positive integer');
   const limit = options.maxEpisodeSteps ?? spec.maxEpisodeSteps(params);
@@ -166,7 +182,11 @@ export function makeEnv(id: string, options: MakeEnvOptions = {}): VectorEnv {
   return applyWrappers(builtinSpecs.has(spec) ? env : checkEnvOutputs(env), options.wrappers ?? []);
 }
 
-/** The spec's five levels with the full param set each one resolves to. */
-export function describeLevels(spec: EnvSpec<EnvParams>): { level: number; sets: Partial<EnvParams>; params: EnvParams }[] {
-  return spec.levels.map((sets, level) => ({ level, sets: { ...sets } as Partial<EnvParams>, params: { ...resolveEnvParams(spec, level) } }));
+/** The five levels of a ladder (default: the env's default ladder) with the full param set each one resolves to. */
+export function describeLevels(spec: EnvSpec<EnvParams>, ladder?: string): { level: number; sets: Partial<EnvParams>; params: EnvParams }[] {
+  return selectLadder(spec, ladder).levels.map((sets, level) => ({
+    level,
+    sets: { ...sets } as Partial<EnvParams>,
+    params: { ...resolveEnvParams(spec, level, {}, 'env', ladder) },
+  }));
 }

@@ -20,6 +20,8 @@ export type RolloutPolicy = { kind: 'random' } | { kind: 'constant'; action: num
 export interface RolloutOptions {
   envId: string;
   level?: number;
+  /** Which ladder `level` indexes (default: the env's own). */
+  ladder?: string;
   params?: Record<string, unknown>;
   policy?: RolloutPolicy;
   episodes?: number;
@@ -42,6 +44,8 @@ export interface SampleStats {
 export interface RolloutStats {
   envId: string;
   level: number;
+  /** The ladder named with `ladder` (absent for the env's default ladder). */
+  ladder?: string;
   policy: string;
   episodes: number;
   returnMean: number;
@@ -100,7 +104,7 @@ export function describePolicy(policy: RolloutPolicy): string {
 /** Re-raise an env-construction error under the CLI's flag names (`env.level` → `--level`, `env.params.x` → `--params.x`). */
 function asFlagError(error: unknown): unknown {
   if (!(error instanceof InputError)) return error;
-  const flag = error.path === 'env.level' ? '--level' : error.path.startsWith('env.params.') ? `--params.${error.path.slice('env.params.'.length)}` : null;
+  const flag = error.path === 'env.level' ? '--level' : error.path === 'env.ladder' ? '--ladder' : error.path.startsWith('env.params.') ? `--params.${error.path.slice('env.params.'.length)}` : null;
   if (flag === null) return error;
   const prefix = `${error.path}: `;
   const suffix = ` (got ${formatValue(error.value)})`;
@@ -124,7 +128,7 @@ export function rolloutEpisodes(options: RolloutOptions): RolloutResult {
   checkInteger('numEnvs', numEnvs, 1);
   let env: VectorEnv;
   try {
-    env = makeEnv(options.envId, { numEnvs, level, params: options.params ?? {}, maxEpisodeSteps: options.maxEpisodeSteps });
+    env = makeEnv(options.envId, { numEnvs, level, ...(options.ladder !== undefined ? { ladder: options.ladder } : {}), params: options.params ?? {}, maxEpisodeSteps: options.maxEpisodeSteps });
   } catch (error) {
     throw asFlagError(error);
   }
@@ -169,6 +173,7 @@ export function rolloutEpisodes(options: RolloutOptions): RolloutResult {
   const stats: RolloutStats = {
     envId: env.id,
     level,
+    ...(options.ladder !== undefined ? { ladder: options.ladder } : {}),
     policy: describePolicy(policy),
     episodes,
     returnMean: r.mean,

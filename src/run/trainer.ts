@@ -70,6 +70,7 @@ export async function prepareRun(config: RunConfig, configDir = process.cwd()): 
   const envOptions = {
     numEnvs: config.env.numEnvs,
     level: config.env.level,
+    ...(config.env.ladder !== undefined ? { ladder: config.env.ladder } : {}),
     params: config.env.params,
     wrappers: config.env.wrappers,
     ...(config.env.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: config.env.maxEpisodeSteps } : {}),

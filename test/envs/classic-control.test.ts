@@ -154,10 +154,10 @@ const DOCUMENTED_LADDERS: Record<string, Record<string, number>[]> = {
   ],
 };
 
-/** Gymnasium's defaults: level 0 must reproduce them. */
+/** Gymnasium's defaults (plus our noise knobs at 0): level 0 must reproduce them. */
 const GYMNASIUM_DEFAULTS: Record<string, Record<string, number>> = {
-  'MountainCar-v0': { force: 0.001, gravity: 0.0025, maxSpeed: 0.07, goalPosition: 0.5, goalVelocity: 0, forceNoise: 0 },
-  'MountainCarContinuous-v0': { power: 0.0015, gravity: 0.0025, maxSpeed: 0.07, goalPosition: 0.45, goalVelocity: 0, actionNoise: 0 },
+  'MountainCar-v0': { force: 0.001, gravity: 0.0025, maxSpeed: 0.07, goalPosition: 0.5, goalVelocity: 0, forceNoise: 0, rewardNoise: 0 },
+  'MountainCarContinuous-v0': { power: 0.0015, gravity: 0.0025, maxSpeed: 0.07, goalPosition: 0.45, goalVelocity: 0, actionNoise: 0, rewardNoise: 0 },
   'Acrobot-v1': {
     linkLength1: 1,
     linkMass1: 1,
@@ -171,30 +171,32 @@ const GYMNASIUM_DEFAULTS: Record<string, Record<string, number>> = {
     maxVel2: 9 * Math.PI,
     torque: 1,
     torqueNoiseMax: 0,
+    rewardNoise: 0,
   },
-  'Pendulum-v1': { g: 10, m: 1, l: 1, dt: 0.05, maxSpeed: 8, maxTorque: 2, torqueNoise: 0 },
+  'Pendulum-v1': { g: 10, m: 1, l: 1, dt: 0.05, maxSpeed: 8, maxTorque: 2, torqueNoise: 0, rewardNoise: 0 },
 };
 
-describe('classic control: difficulty ladders', () => {
+// The round-one ladders, kept as `env.ladder: "v1"`; the default (v2) ladder is tested in test/envs/ladders.test.ts.
+describe('classic control: difficulty ladders (v1)', () => {
   for (const [id, ladder] of Object.entries(DOCUMENTED_LADDERS)) {
-    it(`${id}: defaults are Gymnasium's and each level sets the documented params`, () => {
+    it(`${id}: defaults are Gymnasium's and each v1 level sets the documented params`, () => {
       const spec = getEnvSpec(id);
       assert.deepEqual({ ...resolveEnvParams(spec, 0) }, GYMNASIUM_DEFAULTS[id]);
       ladder.forEach((expected, level) => {
-        const params = resolveEnvParams(spec, level);
+        const params = resolveEnvParams(spec, level, {}, 'env', 'v1');
         for (const [name, value] of Object.entries(expected)) assert.equal(params[name], value, `level ${level} ${name}`);
         // Only the documented knobs move; everything else stays at Gymnasium's value.
         for (const [name, value] of Object.entries(GYMNASIUM_DEFAULTS[id]!)) {
           if (!(name in expected)) assert.equal(params[name], value, `level ${level} leaves ${name} alone`);
         }
-        const env = makeEnv(id, { level });
+        const env = makeEnv(id, { level, ladder: 'v1' });
         for (const [name, value] of Object.entries(expected)) assert.equal(env.params[name], value);
       });
     });
   }
 
   it('explicit params override the level and are validated', () => {
-    const env = makeEnv('Pendulum-v1', { level: 4, params: { g: 9.81 } });
+    const env = makeEnv('Pendulum-v1', { level: 4, ladder: 'v1', params: { g: 9.81 } });
     assert.equal(env.params.g, 9.81);
     assert.equal(env.params.torqueNoise, 0.5);
     assert.throws(() => makeEnv('MountainCar-v0', { params: { force: -0.001 } }), /force/);
@@ -211,7 +213,7 @@ describe('classic control: difficulty ladders', () => {
     };
     for (const [id, noise] of Object.entries(noiseParam)) {
       const rollout = (seed: number, params: Record<string, number> = {}): number[] => {
-        const env = makeStateEnv(id, { level: 4, params });
+        const env = makeStateEnv(id, { level: 4, ladder: 'v1', params });
         const action = env.actionSpace instanceof Box ? [0.5] : [2];
         env.reset(seed);
         for (let t = 0; t < 20; t++) env.step(action);
@@ -500,7 +502,7 @@ describe('Pendulum-v1', () => {
     const minUpright = [1, 1, 1, 1, 0.98];
     const returns = [0, 1, 2, 3, 4].map((level) => {
       const n = 200;
-      const env = makeStateEnv('Pendulum-v1', { numEnvs: n, level });
+      const env = makeStateEnv('Pendulum-v1', { numEnvs: n, level, ladder: 'v1' });
       const g = env.params.g as number;
       let obs = env.reset(11);
       const actions = new Float32Array(n);
@@ -583,7 +585,7 @@ function rolloutStats(
   policy: (obs: Float32Array, i: number) => number[],
 ): { successRate: number; meanLength: number } {
   const n = 100;
-  const env = makeEnv(id, { numEnvs: n, level });
+  const env = makeEnv(id, { numEnvs: n, level, ladder: 'v1' });
   let obs = env.reset(level * 7 + 1);
   const actions = new Float32Array(n * env.actionSize);
   const finished: { length: number; terminated: boolean }[] = [];

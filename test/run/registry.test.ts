@@ -29,10 +29,18 @@ describe('registry', () => {
 
   it('resolves defaults, then the level, then explicit params', () => {
     const spec = getEnvSpec('CartPole-v1');
-    assert.equal(resolveEnvParams(spec, 0).forceNoise, 0);
+    assert.equal(resolveEnvParams(spec, 0).rewardNoise, 0);
     const level = spec.levels[2]!;
-    assert.equal(resolveEnvParams(spec, 2).forceNoise, level.forceNoise);
-    assert.equal(resolveEnvParams(spec, 2, { forceNoise: 0.05 }).forceNoise, 0.05);
+    assert.equal(resolveEnvParams(spec, 2).rewardNoise, level.rewardNoise);
+    assert.equal(resolveEnvParams(spec, 2, { rewardNoise: 0.05 }).rewardNoise, 0.05);
+    // A named ladder: v1 is the round-one ladder.
+    assert.equal(resolveEnvParams(spec, 2, {}, 'env', 'v1').forceNoise, spec.variants!.v1!.levels[2]!.forceNoise);
+    assert.equal(resolveEnvParams(spec, 2, {}, 'env', 'v1').rewardNoise, 0);
+    assert.equal(resolveEnvParams(spec, 2, {}, 'env', 'v2').rewardNoise, level.rewardNoise);
+    assert.throws(
+      () => resolveEnvParams(spec, 2, {}, 'env', 'v3'),
+      (e: unknown) => e instanceof UnknownIdError && e.path === 'env.ladder' && /unknown ladder of CartPole-v1.*Known: v2, v1/.test(e.message),
+    );
   });
 
   it('rejects bad levels and params naming the path and value', () => {

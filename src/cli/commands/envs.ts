@@ -4,6 +4,7 @@
  */
 import type { ArgumentsCamelCase, Argv, CommandModule } from 'yargs';
 import { InvalidValueError } from '../../core/errors.js';
+import { defaultLadderName } from '../../core/env-spec.js';
 import { describeLevels, envIds, getEnvSpec, makeEnv } from '../../run/registry.js';
 import { hasPhysicalState } from '../../core/vector-env.js';
 import { parsePolicy, rolloutStats, type RolloutStats } from '../../run/rollout.js';
@@ -21,6 +22,11 @@ export function describeEnv(id: string) {
     params: Object.fromEntries(Object.entries(spec.params).map(([name, p]) => [name, { ...p }])),
     levels: describeLevels(spec).map(({ level, sets }) => ({ level, sets })),
     ladder: spec.ladder,
+    ladderName: defaultLadderName(spec),
+    /** The other ladders `env.ladder` selects (e.g. `v1`, the round-one ladder). */
+    variants: Object.fromEntries(
+      Object.entries(spec.variants ?? {}).map(([name, v]) => [name, { levels: describeLevels(spec, name).map(({ level, sets }) => ({ level, sets })), ladder: v.ladder }]),
+    ),
   };
 }
 
@@ -32,13 +38,25 @@ function printTable(): void {
     lines.push(`${id}  obs ${space(d.observationSpace)}  actions ${space(d.actionSpace)}  limit ${d.maxEpisodeSteps}`);
     lines.push(`  ${d.summary}`);
     lines.push(`  params: ${Object.entries(d.params).map(([k, p]) => `${k}=${p.default}`).join(', ')}`);
-    for (const { level, sets } of d.levels) {
-      const text = Object.entries(sets).map(([k, v]) => `${k}=${v}`).join(', ');
-      lines.push(`  level ${level}: ${text || '(standard task)'}`);
+    const ladders = [{ name: d.ladderName, levels: d.levels, ladder: d.ladder }, ...Object.entries(d.variants).map(([name, v]) => ({ name, ...v }))];
+    for (const [i, ladder] of ladders.entries()) {
+      if (i > 0 && sameLevels(ladder.levels, d.levels)) {
+        lines.push(`  ladder ${ladder.name}: the same levels`);
+        continue;
+      }
+      lines.push(`  ladder ${ladder.name}${i === 0 ? ' (default)' : ''}: ${ladder.ladder}`);
+      for (const { level, sets } of ladder.levels) {
+        const text = Object.entries(sets).map(([k, v]) => `${k}=${v}`).join(', ');
+        lines.push(`    level ${level}: ${text || '(standard task)'}`);
+      }
     }
-    lines.push(`  ladder: ${d.ladder}`, '');
+    lines.push('');
   }
   process.stdout.write(`${lines.join('\n')}`);
+}
+
+function sameLevels(a: readonly { sets: object }[], b: readonly { sets: object }[]): boolean {
+  return JSON.stringify(a.map((l) => l.sets)) === JSON.stringify(b.map((l) => l.sets));
 }
 
 function parseJsonArg(name: string, text: string): unknown {
@@ -103,6 +121,7 @@ const replayCommand: CommandModule<object, ReplayArgs> = {
 interface RolloutArgs {
   env: string;
   level: string;
+  ladder?: string;
   params: string;
   policy: string;
   episodes: string;
@@ -133,7 +152,7 @@ function rolloutLines(s: RolloutStats): string[] {
   const row = (name: string, mean: number, std: number, ci: [number, number], min: number, max: number) =>
     `  ${name.padEnd(7)} mean ${formatStat(mean)}  std ${formatStat(std)}  95% [${formatStat(ci[0])}, ${formatStat(ci[1])}]  min ${formatStat(min)}  max ${formatStat(max)}`;
   const lines = [
-    `${s.envId} level ${s.level}, policy ${s.policy}, ${s.episodes} episode${s.episodes === 1 ? '' : 's'}, seed ${s.seed}`,
+    `${s.envId} level ${s.level}${s.ladder ? ` (ladder ${s.ladder})` : ''}, policy ${s.policy}, ${s.episodes} episode${s.episodes === 1 ? '' : 's'}, seed ${s.seed}`,
     row('return', s.returnMean, s.returnStd, s.returnCi95, s.returnMin, s.returnMax),
     row('length', s.lengthMean, s.lengthStd, s.lengthCi95, s.lengthMin, s.lengthMax),
     `  params  ${Object.entries(s.params).map(([k, v]) => `${k}=${v}`).join(', ')}`,
@@ -149,6 +168,7 @@ const rolloutCommand: CommandModule<object, RolloutArgs> = {
     y
       .option('env', { type: 'string', demandOption: true, describe: 'env id, e.g. Breakout-MinAtar-v0' })
       .option('level', { type: 'string', default: '0', describe: 'difficulty level 0..4' })
+      .option('ladder', { type: 'string', describe: "which ladder --level indexes (default: the env's own; v1 = the round-one ladder)" })
       .option('params', { type: 'string', default: '{}', describe: 'JSON object of env params, applied over the level' })
       .option('policy', { type: 'string', default: 'random', describe: 'random (uniform over the action space) or constant:K (Discrete only)' })
       .option('episodes', { type: 'string', default: '100', describe: 'complete episodes to run' })
@@ -160,6 +180,7 @@ const rolloutCommand: CommandModule<object, RolloutArgs> = {
     const stats = rolloutStats({
       envId: args.env,
       level: numberFlag('level', args.level),
+      ...(args.ladder !== undefined ? { ladder: args.ladder } : {}),
       params: parseParams(args.params),
       policy: parsePolicy(args.policy),
       episodes: numberFlag('episodes', args.episodes),
