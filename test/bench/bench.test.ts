@@ -104,6 +104,21 @@ describe('bench (smoke)', () => {
     assert.match(bad.stderr, /--backends/);
   });
 
+  it('CLI: bench sweep refuses a bad --sweep-runs or --sweep-steps with exit 2, naming the flag, before running anything', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--sweep-runs', '0'], /--sweep-runs: expected a positive integer \(got 0\)/],
+      [['--sweep-runs', '2.5'], /--sweep-runs: expected a positive integer \(got 2\.5\)/],
+      [['--sweep-steps', '1000'], /--sweep-steps: expected a positive multiple of the rollout, 512 env steps.*\(got 1000\)/],
+      [['--sweep-steps', '-512'], /--sweep-steps: .*\(got -512\)/],
+    ];
+    const results = await Promise.all(cases.map(([flags]) => cli(['bench', 'sweep', ...flags])));
+    results.forEach((r, k) => {
+      assert.equal(r.code, 2, `${cases[k]![0].join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, cases[k]![1]);
+      assert.doesNotMatch(r.stderr, /sweep of \d+ runs/, 'no sweep ran');
+    });
+  });
+
   it('ops: per-op cost, read latency, matMul rates, forward timings and the update profile', async () => {
     const result = await runOpsBench({ backends: ['cpu'], matMulSizes: [16], forwardRows: [4, 32], chain: 5, repeats: 1 });
     assert.deepEqual(result.rows.map((r) => r.backend), ['cpu']);

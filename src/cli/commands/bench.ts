@@ -4,7 +4,7 @@ import { runEnvBench } from '../../bench/envs.js';
 import { machineInfo } from '../../run/machine.js';
 import { runMonitorBench, type MonitorBenchResult } from '../../bench/monitor.js';
 import { runOpsBench, type OpsBenchResult } from '../../bench/ops.js';
-import { ALL_BACKENDS, type BackendUsed, type ConcreteBackend } from '../../bench/setup.js';
+import { ALL_BACKENDS, benchConfig, ppoOf, type BackendUsed, type ConcreteBackend } from '../../bench/setup.js';
 import { loadAverage } from '../../run/machine.js';
 import { runSweepBench, type SweepBenchResult } from '../../bench/sweep.js';
 import { runTrainBench, type TrainBenchResult } from '../../bench/train.js';
@@ -22,6 +22,8 @@ interface BenchArgs {
   warmup?: number;
   backends?: string;
   webgpuSoftware: boolean;
+  sweepRuns: number;
+  sweepSteps: number;
 }
 
 function formatRate(x: number): string {
@@ -171,6 +173,18 @@ function printSweep(r: SweepBenchResult, log: (line: string) => void): void {
   log(`load average (1/5/15 min): start ${r.load.start.join(' ')}, end ${r.load.end.join(' ')}; ${fixed(r.wallS, 0)} s`);
 }
 
+/** --sweep-runs and --sweep-steps, checked: positive integers, the steps whole updates of the benchmark config's rollout. */
+function sweepSize(runs: number, steps: number): { runs: number; totalSteps: number } {
+  if (!(Number.isInteger(runs) && runs >= 1)) throw new InvalidValueError('--sweep-runs', runs, 'expected a positive integer');
+  const { config } = benchConfig();
+  const numSteps = ppoOf(config).numSteps;
+  const rollout = config.env.numEnvs * numSteps;
+  if (!(Number.isInteger(steps) && steps >= rollout && steps % rollout === 0)) {
+    throw new InvalidValueError('--sweep-steps', steps, `expected a positive multiple of the rollout, ${rollout} env steps (${config.env.numEnvs} envs × ${numSteps} steps): runs train whole updates`);
+  }
+  return { runs, totalSteps: steps };
+}
+
 function parseBackends(text: string | undefined): ConcreteBackend[] | undefined {
   if (text === undefined) return undefined;
   const list = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
@@ -196,6 +210,12 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
         alias: 'backend',
         describe: 'train/monitor/ops: comma-separated backends (default: train tensorflow,webgpu,wasm,cpu; monitor wasm,cpu; ops webgpu,wasm,cpu)',
       })
+      .option('sweep-runs', { type: 'number', default: 12, describe: 'sweep: runs in the sweep (seeds 1..N), a positive integer' })
+      .option('sweep-steps', {
+        type: 'number',
+        default: 8192,
+        describe: 'sweep: env steps per run, a positive multiple of the cartpole-ppo rollout (512 = 4 envs × 128 steps); longer runs show scaling past worker start-up',
+      })
       .option('webgpu-software', { type: 'boolean', default: false, describe: 'webgpu may use a software adapter (llvmpipe), as run.webgpuSoftware / GRADNOISE_WEBGPU_SOFTWARE=1' })
       .check((a) => {
         if (a.updates !== undefined && !(Number.isInteger(a.updates) && a.updates >= 1)) throw new Error(`--updates must be a positive integer, got ${a.updates}`);
@@ -212,6 +232,8 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     // Progress lines go to stderr so that stdout holds the tables (and, with --json, ends with the JSON line).
     const progress = (line: string) => process.stderr.write(`gradnoise bench: ${line}\n`);
     const backends = parseBackends(args.backends);
+    // Checked before any bench runs, so that `bench all` with a bad size fails at once.
+    const sweep = args.what === 'sweep' || args.what === 'all' ? sweepSize(args.sweepRuns, args.sweepSteps) : null;
     const software = args.webgpuSoftware || webgpuSoftwareFromEnv();
     const overrides = software ? ['run.webgpuSoftware=true'] : [];
     const report: Record<string, unknown> = { machine: machineInfo(), date: new Date().toISOString(), loadStart: loadAverage() };
@@ -244,8 +266,8 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       printOps(result, log);
       report.ops = result;
     }
-    if (args.what === 'sweep' || args.what === 'all') {
-      const result = await runSweepBench({ log: progress });
+    if (sweep) {
+      const result = await runSweepBench({ ...sweep, log: progress });
       printSweep(result, log);
       report.sweep = result;
     }
