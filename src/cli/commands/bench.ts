@@ -22,6 +22,9 @@ interface BenchArgs {
   warmup?: number;
   backends?: string;
   webgpuSoftware: boolean;
+  conv: boolean;
+  convUpdates: number;
+  convWarmup: number;
   sweepRuns: number;
   sweepSteps: number;
 }
@@ -63,6 +66,22 @@ function printTrain(r: TrainBenchResult, log: (line: string) => void): void {
     log(`naive tfjs PPO baseline (tf.sequential, tfjs call per env step, autodiff loss, tf.train.adam), same run, ${r.naive[0]!.warmupUpdates}+${r.naive[0]!.updates} updates:`);
     log('backend     gradnoise steps/s (monitor off)   naive steps/s   speed-up');
     for (const x of r.ratios) log(`${x.backend.padEnd(11)} ${formatRate(x.gradnoiseSps).padStart(31)}   ${formatRate(x.naiveSps).padStart(13)}   ${fixed(x.ratio, 1).padStart(7)}x`);
+  }
+  if (r.conv) {
+    const c = r.conv.config;
+    log('');
+    log(
+      `conv case: ${c.env} PPO, conv torso (3×3×16 valid, ReLU) + ${c.hidden.join('-')} ${c.activation}, ${c.numEnvs} envs × ${c.numSteps} steps ` +
+        `(reduced from the config's ${c.configNumEnvs} × ${c.configNumSteps}), ${c.updateEpochs} epochs × ${c.numMinibatches} minibatches, monitor off (config: ${c.source})`,
+    );
+    log('naive: the same PPO with tf.layers.conv2d + flatten + dense in tf.sequential, a tfjs call per env step, tf.train.adam; one run each');
+    log('backend     updates*   gradnoise steps/s   ms/update   naive steps/s   ms/update   speed-up');
+    for (const x of r.conv.rows) {
+      log(
+        `${x.backend.padEnd(11)} ${`${x.warmupUpdates}+${x.updates}`.padStart(8)}   ${formatRate(x.gradnoise.sps).padStart(17)}   ${fixed(x.gradnoise.msPerUpdate).padStart(9)}   ` +
+          `${formatRate(x.naive.sps).padStart(13)}   ${fixed(x.naive.msPerUpdate).padStart(9)}   ${fixed(x.ratio, 1).padStart(7)}x`,
+      );
+    }
   }
   for (const p of r.profiles) {
     const ms = p.phases.ms;
@@ -210,6 +229,14 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
         alias: 'backend',
         describe: 'train/monitor/ops: comma-separated backends (default: train tensorflow,webgpu,wasm,cpu; monitor wasm,cpu; ops webgpu,wasm,cpu)',
       })
+      .option('conv', {
+        type: 'boolean',
+        default: true,
+        describe:
+          'train: also the conv case, breakout-ppo-conv.json at 16 envs × 128 steps, monitor off, vs a naive tfjs conv PPO, fast backends only (--no-conv skips it; --updates/--warmup do not apply to it)',
+      })
+      .option('conv-updates', { type: 'number', default: 3, describe: 'train: timed updates of the conv case (each several seconds on wasm)' })
+      .option('conv-warmup', { type: 'number', default: 1, describe: 'train: untimed updates before the conv case is timed' })
       .option('sweep-runs', { type: 'number', default: 12, describe: 'sweep: runs in the sweep (seeds 1..N), a positive integer' })
       .option('sweep-steps', {
         type: 'number',
@@ -220,6 +247,8 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       .check((a) => {
         if (a.updates !== undefined && !(Number.isInteger(a.updates) && a.updates >= 1)) throw new Error(`--updates must be a positive integer, got ${a.updates}`);
         if (a.warmup !== undefined && !(Number.isInteger(a.warmup) && a.warmup >= 0)) throw new Error(`--warmup must be a non-negative integer, got ${a.warmup}`);
+        if (!(Number.isInteger(a['conv-updates']) && a['conv-updates'] >= 1)) throw new Error(`--conv-updates must be a positive integer, got ${a['conv-updates']}`);
+        if (!(Number.isInteger(a['conv-warmup']) && a['conv-warmup'] >= 0)) throw new Error(`--conv-warmup must be a non-negative integer, got ${a['conv-warmup']}`);
         if (!(Number.isFinite(a.seconds) && a.seconds > 0)) throw new Error(`--seconds must be positive, got ${a.seconds}`);
         return true;
       })
@@ -245,6 +274,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
         ...(args.updates !== undefined ? { updates: args.updates } : {}),
         ...(args.warmup !== undefined ? { warmupUpdates: args.warmup } : {}),
         ...(args.solve ? {} : { solve: false as const }),
+        conv: args.conv ? { updates: args.convUpdates, warmupUpdates: args.convWarmup } : false,
         log: progress,
       });
       printTrain(result, log);
