@@ -6,10 +6,15 @@
  * a global-norm clip and `applyGradients`, with CleanRL's per-minibatch read-back of the loss and approximate KL.
  * Same hyperparameters as the gradnoise agent (taken from the same config); the env is the same gradnoise vector env,
  * so the ratio measures the agent side only. Truncated episodes are treated as terminated (as CleanRL does).
+ * With `network.torso: "conv"` (image observations) actor and critic each start with the MinAtar torso written with
+ * Keras layers: `tf.layers.conv2d` (16 filters, 3×3, stride 1, valid, ReLU) and `tf.layers.flatten`, on
+ * [n, H, W, C] tensors; on wasm with the filter gradient of naive-conv-grad.ts.
  * Not part of the library: it exists so the speed-up is a ratio measured in the same run.
  */
 import * as tf from '@tensorflow/tfjs';
+import { CONV_CHANNELS, CONV_KERNEL, imageShape } from '../../agents/conv.js';
 import { orthogonal } from '../../agents/networks.js';
+import { ensureConvFilterGrad } from './naive-conv-grad.js';
 import type { PpoConfig } from '../config/schema.js';
 import type { Rng } from '../core/rng.js';
 import { Discrete } from '../core/spaces.js';
@@ -33,6 +38,8 @@ export class NaivePpo {
   private readonly optimizer: tf.AdamOptimizer;
   private readonly variables: tf.Variable[];
   private readonly numActions: number;
+  /** Shape of one observation as the models take it: [obsSize], or [H, W, C] with the conv torso. */
+  private readonly inputShape: number[];
   private obs: Float32Array;
   private readonly rng: Rng;
 
@@ -46,20 +53,31 @@ export class NaivePpo {
     this.rng = rng;
     this.stepsPerUpdate = env.numEnvs * config.numSteps;
     const { hidden, activation, policyGain, valueGain } = config.network;
+    const image = config.network.torso === 'conv' ? imageShape(env.observationSpace.shape, env.id) : null;
+    if (image) ensureConvFilterGrad();
+    this.inputShape = image ?? [env.obsSize];
     const mlp = (outSize: number, headGain: number) => {
       const model = tf.sequential();
       let inSize = env.obsSize;
+      if (image) {
+        model.add(tf.layers.conv2d({ filters: CONV_CHANNELS, kernelSize: CONV_KERNEL, strides: 1, padding: 'valid', activation: 'relu', inputShape: image }));
+        model.add(tf.layers.flatten());
+        inSize = (image[0] - CONV_KERNEL + 1) * (image[1] - CONV_KERNEL + 1) * CONV_CHANNELS;
+      }
       hidden.forEach((size) => {
         model.add(tf.layers.dense({ units: size, activation, inputShape: [inSize] }));
         inSize = size;
       });
       model.add(tf.layers.dense({ units: outSize, inputShape: [inSize] }));
-      // CleanRL's init: orthogonal kernels (gain √2 on hidden layers), zero biases.
+      // CleanRL's init: orthogonal kernels (gain √2 on hidden layers; a conv kernel as its [k·k·C, out] matrix), zero biases.
       model.layers.forEach((layer, l) => {
-        const dense = layer as unknown as { kernel: { shape: number[] } };
-        const [rows, cols] = dense.kernel.shape as [number, number];
+        const weights = layer.getWeights();
+        if (weights.length === 0) return; // flatten
+        const shape = weights[0]!.shape;
+        const cols = shape[shape.length - 1]!;
+        const rows = weights[0]!.size / cols;
         const gain = l === model.layers.length - 1 ? headGain : Math.SQRT2;
-        layer.setWeights([tf.tensor2d(orthogonal(rows, cols, gain, rng), [rows, cols]), tf.zeros([cols])]);
+        layer.setWeights([tf.tensor(orthogonal(rows, cols, gain, rng), shape), tf.zeros([cols])]);
       });
       return model;
     };
@@ -69,6 +87,16 @@ export class NaivePpo {
     this.optimizer = tf.train.adam(config.lr, beta1, beta2, eps);
     this.variables = [...this.actor.trainableWeights, ...this.critic.trainableWeights].map((w) => w.read() as tf.Variable);
     this.obs = Float32Array.from(env.reset());
+  }
+
+  /** Trainable numbers of actor and critic. */
+  get parameterCount(): number {
+    return this.actor.countParams() + this.critic.countParams();
+  }
+
+  /** The Keras class of each actor layer, input to output (`Conv2D`, `Flatten`, `Dense`). */
+  get actorLayerClasses(): string[] {
+    return this.actor.layers.map((layer) => layer.getClassName());
   }
 
   /** One PPO iteration: rollout, GAE, epochs × minibatches. `progress` ∈ [0, 1] anneals the learning rate. */
@@ -93,7 +121,7 @@ export class NaivePpo {
       obs.set(this.obs, t * numEnvs * obsSize);
       dones.set(nextDone, t * numEnvs);
       const out = tf.tidy(() => {
-        const x = tf.tensor2d(this.obs, [numEnvs, obsSize]);
+        const x = tf.tensor(this.obs, [numEnvs, ...this.inputShape]);
         const logits = this.actor.predict(x) as tf.Tensor2D;
         const action = tf.reshape(tf.multinomial(logits, 1, this.rng.uint32()), [numEnvs]) as tf.Tensor1D;
         const logProb = tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(action, this.numActions)), 1);
@@ -118,7 +146,7 @@ export class NaivePpo {
       this.obs = Float32Array.from(step.obs);
     }
     this.lastReturns = this.env.drainEpisodes().map((e) => e.return);
-    const nextValue = tf.tidy(() => (this.critic.predict(tf.tensor2d(this.obs, [numEnvs, obsSize])) as tf.Tensor).dataSync());
+    const nextValue = tf.tidy(() => (this.critic.predict(tf.tensor(this.obs, [numEnvs, ...this.inputShape])) as tf.Tensor).dataSync());
     const advantages = new Float32Array(N);
     const { gamma, gaeLambda } = this.config;
     const last = new Float32Array(numEnvs);
@@ -142,7 +170,7 @@ export class NaivePpo {
     const lr = config.annealLr ? config.lr * (1 - progress) : config.lr;
     (this.optimizer as unknown as { learningRate: number }).learningRate = lr;
     const batch = {
-      obs: tf.tensor2d(r.obs, [N, this.env.obsSize]),
+      obs: tf.tensor(r.obs, [N, ...this.inputShape]),
       actions: tf.tensor1d(r.actions, 'int32'),
       logProbs: tf.tensor1d(r.logProbs),
       values: tf.tensor1d(r.values),

@@ -47,6 +47,14 @@ export function benchConfig(overrides: readonly string[] = []): BenchConfig {
   return { config, source: file ?? 'schema defaults' };
 }
 
+/** configs/minatar/breakout-ppo-conv.json (the conv torso on Breakout-MinAtar-v0), with `overrides` applied; `bench train`'s conv case. */
+export function convBenchConfig(overrides: readonly string[] = []): BenchConfig {
+  const file = path.join(packageRoot(), 'configs', 'minatar', 'breakout-ppo-conv.json');
+  const config = loadConfig(file, { set: overrides });
+  if (config.agent.algo !== 'ppo' || config.agent.network.torso !== 'conv') throw new GradnoiseError('runtime', `bench: ${file} must be PPO with the conv torso`);
+  return { config, source: file };
+}
+
 /** `config` with further `path=value` overrides (re-validated). */
 export function withOverrides(config: RunConfig, overrides: readonly string[]): RunConfig {
   const { meta: _meta, ...raw } = structuredClone(config) as RunConfig;

@@ -2,7 +2,9 @@
  * `gradnoise bench train`: env steps per second of the whole training loop (rollout + update, through the real
  * trainer `train()`, run folder and CSV logging included), monitor off and on, for the cartpole PPO config on every
  * backend that loads, plus a large-batch setting; a naive tfjs PPO (naive-ppo.ts) measured in the same run for the
- * speed-up ratio; and the wall time to a mean return of 475 (last 20 episodes) on wasm.
+ * speed-up ratio; the conv case (configs/minatar/breakout-ppo-conv.json on Breakout-MinAtar-v0 at a reduced batch,
+ * monitor off) against the naive PPO with a Keras conv torso; and the wall time to a mean return of 475 (last 20
+ * episodes) on wasm.
  *
  * Steps per second are taken from metrics.csv (one row per update): Δenv_steps / Δwall_s between the end of the
  * warm-up updates and the last update, so start-up, kernel compilation, JIT warm-up and the monitor's one-off
@@ -22,6 +24,7 @@ import { machineLimit, profilePhases, profileRow, type ProfileRow } from './trai
 import {
   ALL_BACKENDS,
   benchConfig,
+  convBenchConfig,
   cpuSecondsSince,
   describeConfig,
   ppoOf,
@@ -59,6 +62,12 @@ export interface TrainBenchOptions {
   largeBatch?: false | { numEnvs?: number; numSteps?: number; updates?: number; warmupUpdates?: number; backends?: readonly ConcreteBackend[] };
   /** Measured updates of the naive baseline (default 5, after 15 warm-up: it too speeds up over its first ~15), or false to skip it. */
   naive?: false | { updates?: number; warmupUpdates?: number };
+  /**
+   * The conv case, or false to skip it: gradnoise PPO with breakout-ppo-conv.json's settings, monitor off, at a
+   * reduced batch (default 16 envs × 128 steps instead of 64 × 128; same epochs and minibatches), 1 warm-up + 3 timed
+   * updates in one run, and the naive conv PPO timed the same way; fast backends only by default. Not --updates/--warmup.
+   */
+  conv?: false | { numEnvs?: number; numSteps?: number; updates?: number; warmupUpdates?: number; backends?: readonly ConcreteBackend[] };
   /** Phase profile (env, acting, advantages, update, monitor, bookkeeping) and matMul limit per fast backend (default 10 updates after 20 warm-up), or false to skip it. */
   profile?: false | { updates?: number; warmupUpdates?: number };
   /** Time to a mean return of `target` (default 475 within 500k env steps, wasm, monitor off), or false to skip it. */
@@ -105,6 +114,28 @@ export interface RatioRow {
   ratio: number;
 }
 
+export interface ConvRow {
+  backend: ConcreteBackend;
+  numEnvs: number;
+  numSteps: number;
+  batch: number;
+  /** Timed updates after `warmupUpdates` untimed ones, for both. */
+  updates: number;
+  warmupUpdates: number;
+  /** The trainer, monitor off (one run). */
+  gradnoise: { sps: number; msPerUpdate: number; spsRuns: number[]; cpuShare: number };
+  /** The naive conv PPO: its rate, its actor's Keras layers and its trainable numbers (actor + critic). */
+  naive: { sps: number; msPerUpdate: number; actorLayers: string[]; parameters: number };
+  /** gradnoise / naive env steps per second. */
+  ratio: number;
+}
+
+export interface ConvBenchResult {
+  /** The config's settings as run (numEnvs, numSteps, batch the reduced ones) and the config's own rollout. */
+  config: ReturnType<typeof describeConfig> & { torso: string; configNumEnvs: number; configNumSteps: number };
+  rows: ConvRow[];
+}
+
 export interface SolveResult {
   backend: ConcreteBackend;
   seed: number;
@@ -131,6 +162,8 @@ export interface TrainBenchResult {
   skipped: { backend: ConcreteBackend; reason: string }[];
   /** Each backend that loaded, as the trainer describes it (webgpu: with its adapter). */
   backendsUsed: BackendUsed[];
+  /** The conv case (null when skipped or no fast backend loaded). */
+  conv: ConvBenchResult | null;
   solve: SolveResult | null;
   reference: typeof TRAIN_REFERENCE;
   load: { start: number[]; end: number[] };
@@ -201,8 +234,8 @@ function summarizeRuns(runs: { sps: number; msPerUpdate: number; cpuShare: numbe
   };
 }
 
-/** SPS of the naive baseline on the active backend. */
-export function measureNaive(config: RunConfig, warmup: number, updates: number): { sps: number; msPerUpdate: number } {
+/** SPS of the naive baseline on the active backend, with its actor's layer classes and parameter count. */
+export function measureNaive(config: RunConfig, warmup: number, updates: number) {
   const env = makeEnv(config.env.id, { numEnvs: config.env.numEnvs, level: config.env.level, params: config.env.params, wrappers: config.env.wrappers });
   const root = new Rng(config.run.seed);
   env.reset(root.split('env').uint32());
@@ -213,7 +246,7 @@ export function measureNaive(config: RunConfig, warmup: number, updates: number)
     const t0 = performance.now();
     for (let u = warmup; u < total; u++) agent.update(u / total);
     const wall = (performance.now() - t0) / 1000;
-    return { sps: (updates * agent.stepsPerUpdate) / wall, msPerUpdate: (wall * 1000) / updates };
+    return { sps: (updates * agent.stepsPerUpdate) / wall, msPerUpdate: (wall * 1000) / updates, actorLayers: agent.actorLayerClasses, parameters: agent.parameterCount };
   } finally {
     agent.dispose();
   }
@@ -240,6 +273,29 @@ async function measureSolve(config: RunConfig, backend: ConcreteBackend, target:
     bestReturnMean: best,
     sps: last ? last.env_steps / last.wall_s : NaN,
   };
+}
+
+/** The conv case on each of `backends` (all loaded before): the trainer, monitor off, then the naive conv PPO. */
+async function measureConv(backends: readonly ConcreteBackend[], options: Exclude<TrainBenchOptions['conv'], false | undefined>, software: boolean, log: (line: string) => void) {
+  const numEnvs = options.numEnvs ?? 16;
+  const numSteps = options.numSteps ?? 128;
+  const updates = options.updates ?? 3;
+  const warmup = options.warmupUpdates ?? 1;
+  const full = convBenchConfig();
+  const bench = convBenchConfig(['monitor.enabled=false', `env.numEnvs=${numEnvs}`, `agent.numSteps=${numSteps}`, ...(software ? ['run.webgpuSoftware=true'] : [])]);
+  const rows: ConvRow[] = [];
+  for (const backend of backends) {
+    await useBackend(backend, software);
+    const config = withOverrides(bench.config, [`run.backend=${backend}`]);
+    const ours = summarizeRuns([await measureSps(config, warmup, updates)]);
+    await useBackend(backend, software);
+    const naive = measureNaive(config, warmup, updates);
+    const { monitorMethodUsed: _unused, ...gradnoise } = ours;
+    rows.push({ backend, numEnvs, numSteps, batch: numEnvs * numSteps, updates, warmupUpdates: warmup, gradnoise, naive, ratio: ours.sps / naive.sps });
+    log(`${backend} conv ${config.env.id} ${numEnvs}×${numSteps}: gradnoise ${ours.sps.toFixed(0)}, naive ${naive.sps.toFixed(0)} env steps/s`);
+  }
+  const fullAgent = ppoOf(full.config);
+  return { config: { ...describeConfig(bench), torso: 'conv', configNumEnvs: full.config.env.numEnvs, configNumSteps: fullAgent.numSteps }, rows };
 }
 
 export async function runTrainBench(options: TrainBenchOptions = {}): Promise<TrainBenchResult> {
@@ -329,7 +385,8 @@ export async function runTrainBench(options: TrainBenchOptions = {}): Promise<Tr
     if (options.naive !== false) {
       await useBackend(backend, software);
       const n = options.naive ?? {};
-      const figure = measureNaive(base, n.warmupUpdates ?? 15, n.updates ?? 5);
+      const { sps, msPerUpdate } = measureNaive(base, n.warmupUpdates ?? 15, n.updates ?? 5);
+      const figure = { sps, msPerUpdate };
       naive.push({ backend, updates: n.updates ?? 5, warmupUpdates: n.warmupUpdates ?? 15, ...figure });
       log(`${backend} naive tfjs PPO: ${figure.sps.toFixed(0)} env steps/s`);
     }
@@ -354,6 +411,14 @@ export async function runTrainBench(options: TrainBenchOptions = {}): Promise<Tr
     }
   }
 
+  let conv: ConvBenchResult | null = null;
+  if (options.conv !== false) {
+    const cv = options.conv ?? {};
+    const slow = (b: ConcreteBackend) => b === 'cpu' || backendsUsed.some((u) => u.backend === b && u.adapter?.software === true);
+    const convBackends = (cv.backends ?? available.filter((b) => !slow(b))).filter((b) => available.includes(b));
+    if (convBackends.length > 0) conv = await measureConv(convBackends, cv, software, log);
+  }
+
   const ratios: RatioRow[] = naive.map((n) => {
     const ours = rows.find((r) => r.backend === n.backend && r.setting === 'cartpole-ppo' && r.monitor === 'off')!;
     return { backend: n.backend, gradnoiseSps: ours.sps, naiveSps: n.sps, ratio: ours.sps / n.sps };
@@ -367,6 +432,7 @@ export async function runTrainBench(options: TrainBenchOptions = {}): Promise<Tr
     profiles,
     skipped,
     backendsUsed,
+    conv,
     solve,
     reference: TRAIN_REFERENCE,
     load: { start: loadStart, end: loadAverage() },

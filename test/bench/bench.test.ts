@@ -11,6 +11,10 @@ import { runEnvBench } from '../../src/bench/envs.js';
 import { runMonitorBench } from '../../src/bench/monitor.js';
 import { crossoverBatch, runOpsBench } from '../../src/bench/ops.js';
 import { runTrainBench } from '../../src/bench/train.js';
+import { ActorCritic } from '../../agents/networks.js';
+import { Rng } from '../../src/core/rng.js';
+import { convBenchConfig, ppoOf } from '../../src/bench/setup.js';
+import { makeEnv } from '../../src/run/registry.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const bin = path.join(repo, 'bin/gradnoise.js');
@@ -44,6 +48,7 @@ describe('bench (smoke)', () => {
       warmupUpdates: 1,
       largeBatch: { numEnvs: 4, numSteps: 16, updates: 1, warmupUpdates: 1 },
       naive: { updates: 1, warmupUpdates: 0 },
+      conv: false,
       profile: { updates: 2, warmupUpdates: 1 },
       solve: { target: 12, maxSteps: 640 },
     });
@@ -75,6 +80,44 @@ describe('bench (smoke)', () => {
     assert.equal(result.load.start.length, 3);
   });
 
+  it('train: the conv case runs gradnoise and a naive Keras-conv PPO on Breakout-MinAtar, with the same parameter count', async () => {
+    const result = await runTrainBench({
+      backends: ['wasm'],
+      overrides: TINY,
+      updates: 1,
+      warmupUpdates: 0,
+      repeats: 1,
+      largeBatch: false,
+      naive: false,
+      profile: false,
+      solve: false,
+      conv: { numEnvs: 2, numSteps: 8, updates: 1, warmupUpdates: 1 },
+    });
+    const conv = result.conv!;
+    assert.equal(conv.config.env, 'Breakout-MinAtar-v0');
+    assert.equal(conv.config.torso, 'conv');
+    assert.deepEqual([conv.config.numEnvs, conv.config.numSteps, conv.config.batch], [2, 8, 16]);
+    assert.deepEqual([conv.config.configNumEnvs, conv.config.configNumSteps], [64, 128]);
+    assert.equal(conv.rows.length, 1);
+    const row = conv.rows[0]!;
+    assert.deepEqual([row.backend, row.updates, row.warmupUpdates], ['wasm', 1, 1]);
+    positive(row.gradnoise.sps, 'gradnoise conv');
+    positive(row.naive.sps, 'naive conv');
+    assert.ok(Math.abs(row.ratio - row.gradnoise.sps / row.naive.sps) < 1e-9 * row.ratio);
+    assert.deepEqual(row.naive.actorLayers, ['Conv2D', 'Flatten', 'Dense', 'Dense']);
+    // The same network as the gradnoise conv torso: separate actor and critic, conv 3×3×C→16, dense 128, heads.
+    const env = makeEnv('Breakout-MinAtar-v0', { numEnvs: 1 });
+    const network = ppoOf(convBenchConfig().config).network;
+    const net = new ActorCritic(env.obsSize, env.actionSpace, network, new Rng(1), {
+      value: true,
+      obsShape: env.observationSpace.shape,
+      envId: env.id,
+    });
+    assert.equal(row.naive.parameters, net.parameterCount);
+    assert.ok(net.parameterCount > 2 * (3 * 3 * 16 + 1024 * 128));
+    net.dispose();
+  });
+
   it('monitor: ms/update per variant, overhead and fallback ratio', async () => {
     const result = await runMonitorBench({ backends: ['wasm'], overrides: TINY, updates: 2, warmupUpdates: 1, fallbackUpdates: 1 });
     assert.deepEqual(
@@ -102,6 +145,21 @@ describe('bench (smoke)', () => {
     assert.ok(last.envs.rows.length > 0);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--backends/);
+  });
+
+  it('CLI: bench sweep refuses a bad --sweep-runs or --sweep-steps with exit 2, naming the flag, before running anything', async () => {
+    const cases: [string[], RegExp][] = [
+      [['--sweep-runs', '0'], /--sweep-runs: expected a positive integer \(got 0\)/],
+      [['--sweep-runs', '2.5'], /--sweep-runs: expected a positive integer \(got 2\.5\)/],
+      [['--sweep-steps', '1000'], /--sweep-steps: expected a positive multiple of the rollout, 512 env steps.*\(got 1000\)/],
+      [['--sweep-steps', '-512'], /--sweep-steps: .*\(got -512\)/],
+    ];
+    const results = await Promise.all(cases.map(([flags]) => cli(['bench', 'sweep', ...flags])));
+    results.forEach((r, k) => {
+      assert.equal(r.code, 2, `${cases[k]![0].join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, cases[k]![1]);
+      assert.doesNotMatch(r.stderr, /sweep of \d+ runs/, 'no sweep ran');
+    });
   });
 
   it('ops: per-op cost, read latency, matMul rates, forward timings and the update profile', async () => {

@@ -4,7 +4,7 @@ import { runEnvBench } from '../../bench/envs.js';
 import { machineInfo } from '../../run/machine.js';
 import { runMonitorBench, type MonitorBenchResult } from '../../bench/monitor.js';
 import { runOpsBench, type OpsBenchResult } from '../../bench/ops.js';
-import { ALL_BACKENDS, type BackendUsed, type ConcreteBackend } from '../../bench/setup.js';
+import { ALL_BACKENDS, benchConfig, ppoOf, type BackendUsed, type ConcreteBackend } from '../../bench/setup.js';
 import { loadAverage } from '../../run/machine.js';
 import { runSweepBench, type SweepBenchResult } from '../../bench/sweep.js';
 import { runTrainBench, type TrainBenchResult } from '../../bench/train.js';
@@ -22,6 +22,11 @@ interface BenchArgs {
   warmup?: number;
   backends?: string;
   webgpuSoftware: boolean;
+  conv: boolean;
+  convUpdates: number;
+  convWarmup: number;
+  sweepRuns: number;
+  sweepSteps: number;
 }
 
 function formatRate(x: number): string {
@@ -61,6 +66,22 @@ function printTrain(r: TrainBenchResult, log: (line: string) => void): void {
     log(`naive tfjs PPO baseline (tf.sequential, tfjs call per env step, autodiff loss, tf.train.adam), same run, ${r.naive[0]!.warmupUpdates}+${r.naive[0]!.updates} updates:`);
     log('backend     gradnoise steps/s (monitor off)   naive steps/s   speed-up');
     for (const x of r.ratios) log(`${x.backend.padEnd(11)} ${formatRate(x.gradnoiseSps).padStart(31)}   ${formatRate(x.naiveSps).padStart(13)}   ${fixed(x.ratio, 1).padStart(7)}x`);
+  }
+  if (r.conv) {
+    const c = r.conv.config;
+    log('');
+    log(
+      `conv case: ${c.env} PPO, conv torso (3×3×16 valid, ReLU) + ${c.hidden.join('-')} ${c.activation}, ${c.numEnvs} envs × ${c.numSteps} steps ` +
+        `(reduced from the config's ${c.configNumEnvs} × ${c.configNumSteps}), ${c.updateEpochs} epochs × ${c.numMinibatches} minibatches, monitor off (config: ${c.source})`,
+    );
+    log('naive: the same PPO with tf.layers.conv2d + flatten + dense in tf.sequential, a tfjs call per env step, tf.train.adam; one run each');
+    log('backend     updates*   gradnoise steps/s   ms/update   naive steps/s   ms/update   speed-up');
+    for (const x of r.conv.rows) {
+      log(
+        `${x.backend.padEnd(11)} ${`${x.warmupUpdates}+${x.updates}`.padStart(8)}   ${formatRate(x.gradnoise.sps).padStart(17)}   ${fixed(x.gradnoise.msPerUpdate).padStart(9)}   ` +
+          `${formatRate(x.naive.sps).padStart(13)}   ${fixed(x.naive.msPerUpdate).padStart(9)}   ${fixed(x.ratio, 1).padStart(7)}x`,
+      );
+    }
   }
   for (const p of r.profiles) {
     const ms = p.phases.ms;
@@ -171,6 +192,18 @@ function printSweep(r: SweepBenchResult, log: (line: string) => void): void {
   log(`load average (1/5/15 min): start ${r.load.start.join(' ')}, end ${r.load.end.join(' ')}; ${fixed(r.wallS, 0)} s`);
 }
 
+/** --sweep-runs and --sweep-steps, checked: positive integers, the steps whole updates of the benchmark config's rollout. */
+function sweepSize(runs: number, steps: number): { runs: number; totalSteps: number } {
+  if (!(Number.isInteger(runs) && runs >= 1)) throw new InvalidValueError('--sweep-runs', runs, 'expected a positive integer');
+  const { config } = benchConfig();
+  const numSteps = ppoOf(config).numSteps;
+  const rollout = config.env.numEnvs * numSteps;
+  if (!(Number.isInteger(steps) && steps >= rollout && steps % rollout === 0)) {
+    throw new InvalidValueError('--sweep-steps', steps, `expected a positive multiple of the rollout, ${rollout} env steps (${config.env.numEnvs} envs × ${numSteps} steps): runs train whole updates`);
+  }
+  return { runs, totalSteps: steps };
+}
+
 function parseBackends(text: string | undefined): ConcreteBackend[] | undefined {
   if (text === undefined) return undefined;
   const list = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
@@ -196,10 +229,26 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
         alias: 'backend',
         describe: 'train/monitor/ops: comma-separated backends (default: train tensorflow,webgpu,wasm,cpu; monitor wasm,cpu; ops webgpu,wasm,cpu)',
       })
+      .option('conv', {
+        type: 'boolean',
+        default: true,
+        describe:
+          'train: also the conv case, breakout-ppo-conv.json at 16 envs × 128 steps, monitor off, vs a naive tfjs conv PPO, fast backends only (--no-conv skips it; --updates/--warmup do not apply to it)',
+      })
+      .option('conv-updates', { type: 'number', default: 3, describe: 'train: timed updates of the conv case (each several seconds on wasm)' })
+      .option('conv-warmup', { type: 'number', default: 1, describe: 'train: untimed updates before the conv case is timed' })
+      .option('sweep-runs', { type: 'number', default: 12, describe: 'sweep: runs in the sweep (seeds 1..N), a positive integer' })
+      .option('sweep-steps', {
+        type: 'number',
+        default: 8192,
+        describe: 'sweep: env steps per run, a positive multiple of the cartpole-ppo rollout (512 = 4 envs × 128 steps); longer runs show scaling past worker start-up',
+      })
       .option('webgpu-software', { type: 'boolean', default: false, describe: 'webgpu may use a software adapter (llvmpipe), as run.webgpuSoftware / GRADNOISE_WEBGPU_SOFTWARE=1' })
       .check((a) => {
         if (a.updates !== undefined && !(Number.isInteger(a.updates) && a.updates >= 1)) throw new Error(`--updates must be a positive integer, got ${a.updates}`);
         if (a.warmup !== undefined && !(Number.isInteger(a.warmup) && a.warmup >= 0)) throw new Error(`--warmup must be a non-negative integer, got ${a.warmup}`);
+        if (!(Number.isInteger(a['conv-updates']) && a['conv-updates'] >= 1)) throw new Error(`--conv-updates must be a positive integer, got ${a['conv-updates']}`);
+        if (!(Number.isInteger(a['conv-warmup']) && a['conv-warmup'] >= 0)) throw new Error(`--conv-warmup must be a non-negative integer, got ${a['conv-warmup']}`);
         if (!(Number.isFinite(a.seconds) && a.seconds > 0)) throw new Error(`--seconds must be positive, got ${a.seconds}`);
         return true;
       })
@@ -212,6 +261,8 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
     // Progress lines go to stderr so that stdout holds the tables (and, with --json, ends with the JSON line).
     const progress = (line: string) => process.stderr.write(`gradnoise bench: ${line}\n`);
     const backends = parseBackends(args.backends);
+    // Checked before any bench runs, so that `bench all` with a bad size fails at once.
+    const sweep = args.what === 'sweep' || args.what === 'all' ? sweepSize(args.sweepRuns, args.sweepSteps) : null;
     const software = args.webgpuSoftware || webgpuSoftwareFromEnv();
     const overrides = software ? ['run.webgpuSoftware=true'] : [];
     const report: Record<string, unknown> = { machine: machineInfo(), date: new Date().toISOString(), loadStart: loadAverage() };
@@ -223,6 +274,7 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
         ...(args.updates !== undefined ? { updates: args.updates } : {}),
         ...(args.warmup !== undefined ? { warmupUpdates: args.warmup } : {}),
         ...(args.solve ? {} : { solve: false as const }),
+        conv: args.conv ? { updates: args.convUpdates, warmupUpdates: args.convWarmup } : false,
         log: progress,
       });
       printTrain(result, log);
@@ -244,8 +296,8 @@ export const benchCommand: CommandModule<object, BenchArgs> = {
       printOps(result, log);
       report.ops = result;
     }
-    if (args.what === 'sweep' || args.what === 'all') {
-      const result = await runSweepBench({ log: progress });
+    if (sweep) {
+      const result = await runSweepBench({ ...sweep, log: progress });
       printSweep(result, log);
       report.sweep = result;
     }
