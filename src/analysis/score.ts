@@ -35,10 +35,21 @@ export interface ReferenceReturn {
  * R_ref of the built-in tasks that have one (written before any measurement; docs/science.md lists them). Keyed by env
  * id; `maxEpisodeSteps` is the run's time limit. Tasks missing here need `--score-ref` for score targets.
  */
-export function referenceReturn(envId: string, maxEpisodeSteps: number): ReferenceReturn | null {
+export function referenceReturn(envId: string, maxEpisodeSteps: number, params: Readonly<Record<string, unknown>> = {}): ReferenceReturn | null {
+  const number = (name: string, fallback: number) => (typeof params[name] === 'number' ? (params[name] as number) : fallback);
   switch (envId) {
     case 'CartPole-v1':
       return { value: maxEpisodeSteps, basis: 'optimum', note: `one reward per step: the time limit (${maxEpisodeSteps}) is the maximum return` };
+    case 'GaussianBandit-v0':
+      return { value: number('gap', 1), basis: 'optimum', note: 'the best arm pays gap in expectation, every other arm 0' };
+    case 'Catch-v0':
+      return { value: 1, basis: 'optimum', note: 'every ball caught (+1)' };
+    case 'UmbrellaChain-v0':
+      return { value: 1, basis: 'optimum', note: 'the right first action (+1 at the end; the coin-flip rewards have mean 0)' };
+    case 'MemoryChain-v0':
+      return { value: 1, basis: 'optimum', note: 'every query answered right (+1)' };
+    case 'DeepSea-v0':
+      return { value: 1 - number('moveCost', 0.01), basis: 'optimum', note: "always 'right' without slips: +1 less the move cost" };
     case 'Acrobot-v1':
       return { value: -100, basis: 'stated', note: "Gymnasium's reward threshold" };
     case 'MountainCar-v0':

@@ -44,7 +44,7 @@ export function measureBaseline(config: RunConfig, scoreRef?: number): Baseline 
     ...(config.env.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: config.env.maxEpisodeSteps } : {}),
   });
   const reference: ReferenceReturn | null =
-    scoreRef !== undefined ? { value: scoreRef, basis: 'user', note: 'given with --score-ref' } : referenceReturn(config.env.id, maxEpisodeSteps);
+    scoreRef !== undefined ? { value: scoreRef, basis: 'user', note: 'given with --score-ref' } : referenceReturn(config.env.id, maxEpisodeSteps, params);
   return {
     envId: config.env.id,
     level: config.env.level,

@@ -32,6 +32,10 @@ describe('normalised score', () => {
     assert.deepEqual([referenceReturn('CartPole-v1', 500)?.value, referenceReturn('CartPole-v1', 200)?.value], [500, 200]);
     assert.equal(referenceReturn('CartPole-v1', 500)?.basis, 'optimum');
     assert.equal(referenceReturn('NoSuchTask-v0', 100), null);
+    // Optima that depend on the params: the bandit's gap, DeepSea's move cost.
+    assert.equal(referenceReturn('GaussianBandit-v0', 1, { gap: 0.25 })?.value, 0.25);
+    assert.equal(referenceReturn('DeepSea-v0', 10, { moveCost: 0.01 })?.value, 0.99);
+    assert.equal(referenceReturn('Catch-v0', 9)?.basis, 'optimum');
   });
 });
 
