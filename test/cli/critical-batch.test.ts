@@ -20,7 +20,7 @@ describe('gradnoise critical-batch input', () => {
     const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'gradnoise-cb-cli-')), 'cb');
     const cases: [string[], RegExp][] = [
       [['configs/cartpole-ppo.json', '--batch-sizes', '128,256,512'], /--batch-sizes: spans 4× \(largest\/smallest\); a B_crit fit needs at least 16×.*\(got '128,256,512'\)/],
-      [['configs/bandit-reinforce.json', '--batch-sizes', '16,256', '--scale', 'steps', '--scores', '0.5'], /--scores: GaussianBandit-v0 has no reference return R_ref; give one with --score-ref \(got 's=0.5'\)/],
+      [['configs/pendulum-ppo.json', '--batch-sizes', '64,1024', '--scale', 'steps', '--scores', '0.5'], /--scores: Pendulum-v1 has no reference return R_ref; give one with --score-ref \(got 's=0.5'\)/],
       [['configs/cartpole-ppo.json', '--batch-sizes', '128,2048', '--targets', '50%,s=2'], /--targets: normalised scores lie in \(0, 1.5\].*\(got 2\)/],
     ];
     for (const [args, message] of cases) {

@@ -21,8 +21,11 @@ describe('critical-batch baseline', () => {
     assert.deepEqual([baseline.reference?.value, baseline.reference?.basis], [500, 'optimum']);
     assert.deepEqual(scaleOf(baseline), { random: direct.returnMean, reference: 500 });
     assert.equal(measureBaseline(config, 450).reference?.basis, 'user');
-    const bandit = parseConfig({ env: { id: 'GaussianBandit-v0', numEnvs: 2 }, agent: { algo: 'reinforce', numSteps: 4 }, run: { totalSteps: 64 } });
-    assert.equal(scaleOf(measureBaseline(bandit)), null);
+    // The bandit's optimum is its level's gap (level 2: gap 0.5); a task without a known optimum has no scale.
+    const bandit = parseConfig({ env: { id: 'GaussianBandit-v0', numEnvs: 2, level: 2 }, agent: { algo: 'reinforce', numSteps: 4 }, run: { totalSteps: 64 } });
+    assert.deepEqual([measureBaseline(bandit).reference?.value, measureBaseline(bandit).reference?.basis], [0.5, 'optimum']);
+    const pendulum = parseConfig({ env: { id: 'Pendulum-v1', numEnvs: 2 }, agent: { algo: 'reinforce', numSteps: 4 }, run: { totalSteps: 64 } });
+    assert.equal(scaleOf(measureBaseline(pendulum)), null);
   });
 
   it('is written once, read back on resume, and a different --score-ref is refused', () => {

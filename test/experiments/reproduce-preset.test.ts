@@ -75,7 +75,7 @@ describe('reproduce presets', () => {
     }
   });
 
-  it('full covers the eight env families at levels 0..4 with ≥ 3 seeds, and B_crit on ≥ 4 tasks', () => {
+  it('full covers the eight env families at levels 0..4 with ≥ 3 seeds (MinAtar at 0, 2, 4 × 2), and B_crit by the protocol on ≥ 12 task-levels', () => {
     const plan = loadPreset(resolvePresetFile('full'));
     const sweeps = plan.parts.filter((p) => p.kind === 'sweep');
     const families = new Map<string, { levels: Set<number>; seeds: Map<number, Set<number>> }>();
@@ -93,16 +93,24 @@ describe('reproduce presets', () => {
     const required = ['CartPole-v1', 'Pendulum-v1', 'GaussianBandit-v0', 'Catch-v0', 'DeepSea-v0', 'MemoryChain-v0', 'UmbrellaChain-v0'];
     for (const id of required) assert.ok(families.has(id), `full lacks ${id}`);
     assert.ok(families.has('Acrobot-v1') || families.has('MountainCar-v0'), 'full lacks Acrobot or MountainCar');
+    const minatar = ['Breakout', 'Asterix', 'Freeway', 'SpaceInvaders', 'Seaquest'].map((g) => `${g}-MinAtar-v0`);
+    for (const id of minatar) assert.ok(families.has(id), `full lacks ${id}`);
     for (const [id, f] of families) {
-      assert.deepEqual([...f.levels].sort(), [0, 1, 2, 3, 4], id);
-      for (const [level, seeds] of f.seeds) assert.ok(seeds.size >= 3, `${id} level ${level}: ${seeds.size} seeds`);
+      // The MinAtar games (2M-step learners, 500k per run here) are swept more sparsely.
+      const [levels, seeds] = minatar.includes(id) ? [[0, 2, 4], 2] : [[0, 1, 2, 3, 4], 3];
+      assert.deepEqual([...f.levels].sort(), levels, id);
+      for (const [level, s] of f.seeds) assert.ok(s.size >= seeds, `${id} level ${level}: ${s.size} seeds`);
     }
     const critical = plan.parts.filter((p) => p.kind === 'critical-batch');
     const tasks = new Set(critical.map((p) => `${p.plan.runs[0]!.config.env.id}/${p.plan.runs[0]!.config.env.level}`));
-    assert.ok(tasks.size >= 4, `B_crit on ${tasks.size} tasks`);
+    assert.ok(tasks.size >= 12, `B_crit on ${tasks.size} task-levels`);
     for (const part of critical) {
       const sizes = [...new Set(part.plan.runs.map((r) => r.config.env.numEnvs * r.config.agent.numSteps))];
-      assert.ok(sizes.length >= 3 && Math.max(...sizes) / Math.min(...sizes) >= 4, `${part.name}: batch sizes ${sizes.join(',')}`);
+      assert.ok(sizes.length >= 3 && Math.max(...sizes) / Math.min(...sizes) >= 16, `${part.name}: batch sizes ${sizes.join(',')}`);
+      const lrs = part.request!.lrMultipliers ?? [];
+      assert.ok(lrs.length >= 3 && Math.max(...lrs) / Math.min(...lrs) >= 4, `${part.name}: lr grid ${lrs.join(',')}`);
+      assert.ok(part.request!.seeds.length >= 5, `${part.name}: ${part.request!.seeds.length} seeds`);
+      assert.ok(part.targets!.every((t) => t.kind === 'score'), `${part.name}: score targets`);
     }
   });
 
