@@ -27,7 +27,7 @@
  *   useful signal |G|² is smaller relative to the noise: B_simple should rise.
  * - Version history: v1 (Gymnasium's v1 semantics: 500-step limit, reward threshold 475).
  */
-import { defineEnv } from '../../src/core/env-spec.js';
+import { defineEnv, REWARD_NOISE_PARAM, rewardNoiseLadder } from '../../src/core/env-spec.js';
 import { Box, Discrete } from '../../src/core/spaces.js';
 import { ClassicControlEnv } from './base.js';
 
@@ -129,18 +129,10 @@ export const cartPole = defineEnv<CartPoleParams>({
     thetaThresholdDeg: { default: 12, min: 0, max: 90, exclusive: true, doc: 'pole angle that ends the episode (degrees)' },
     xThreshold: { default: 2.4, min: 0, exclusive: true, doc: 'cart position that ends the episode (m)' },
     forceNoise: { default: 0, min: 0, doc: 'actuator noise std as a fraction of forceMag' },
-    rewardNoise: { default: 0, min: 0, doc: 'std of Gaussian noise on the reward the agent sees (episode returns stay noiseless)' },
+    rewardNoise: REWARD_NOISE_PARAM,
   },
   // v2 (the default): the reason below was written before any noise was measured on it (docs/science.md, ladders).
-  levels: [
-    {},
-    { rewardNoise: 0.5 },
-    { rewardNoise: 1 },
-    { rewardNoise: 2 },
-    { rewardNoise: 4 },
-  ],
-  ladder: 'reward noise 0 → 4 (std, on a reward of 1 per step): the expected gradient and the optimum stay the same while every advantage gains variance ∝ σ², so tr(Σ), and with it B_simple, should rise',
-  ladderName: 'v2',
+  ...rewardNoiseLadder([0.5, 1, 2, 4], 'on a reward of 1 per step'),
   variants: {
     v1: {
       levels: [

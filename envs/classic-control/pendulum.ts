@@ -37,7 +37,7 @@
  *   knocks a balanced pendulum over (see the tests).
  * - Version history: v1 (Gymnasium's v1 semantics: 200-step limit, g = 10 by default).
  */
-import { defineEnv } from '../../src/core/env-spec.js';
+import { defineEnv, REWARD_NOISE_PARAM, rewardNoiseLadder } from '../../src/core/env-spec.js';
 import { Box } from '../../src/core/spaces.js';
 import { ClassicControlEnv } from './base.js';
 
@@ -134,18 +134,10 @@ export const pendulum = defineEnv<PendulumParams>({
     maxSpeed: { default: 8, min: 0, exclusive: true, doc: 'θdot is clipped to ±maxSpeed (rad/s)' },
     maxTorque: { default: 2.0, min: 0, exclusive: true, doc: 'torque bound; also the action space bounds (N·m)' },
     torqueNoise: { default: 0, min: 0, doc: 'std of Gaussian noise on the applied torque, as a fraction of maxTorque' },
-    rewardNoise: { default: 0, min: 0, doc: 'std of Gaussian noise on the reward the agent sees (episode returns stay noiseless)' },
+    rewardNoise: REWARD_NOISE_PARAM,
   },
   // v2 (the default): the reason below was written before any noise was measured on it (docs/science.md, ladders).
-  levels: [
-    {},
-    { rewardNoise: 1 },
-    { rewardNoise: 2 },
-    { rewardNoise: 4 },
-    { rewardNoise: 8 },
-  ],
-  ladder: 'reward noise 0 → 8 (std, on rewards in [-16.3, 0] per step): the expected gradient and the optimum stay the same while every advantage gains variance ∝ σ², so tr(Σ), and with it B_simple, should rise',
-  ladderName: 'v2',
+  ...rewardNoiseLadder([1, 2, 4, 8], 'on rewards in [-16.3, 0] per step'),
   variants: {
     v1: {
       levels: [

@@ -74,3 +74,24 @@ export function defineEnv<P extends EnvParams>(spec: EnvSpec<P>): EnvSpec<P> {
 export function ladderKeptFromV1<P extends EnvParams>(spec: EnvSpec<P>): EnvSpec<P> {
   return { ...spec, ladderName: 'v2', variants: { ...spec.variants, v1: { levels: spec.levels, ladder: spec.ladder } } };
 }
+
+/** The `rewardNoise` param of the envs whose v2 ladder is observed reward noise (see `ArrayEnvOptions.rewardNoise`). */
+export const REWARD_NOISE_PARAM: ParamSpec = { default: 0, min: 0, doc: 'std of Gaussian noise on the reward the agent sees (episode returns stay noiseless)' };
+
+/**
+ * A v2 ladder of observed reward noise: level 0 the standard task, levels 1..4 the given stds. `rewards` says what the
+ * noise is added to (it goes into the stated reason). Zero-mean noise independent of the actions leaves the expected
+ * gradient and the optimum as they were and adds variance ∝ σ² to every advantage, so B_simple should rise.
+ */
+export function rewardNoiseLadder<P extends EnvParams & { rewardNoise: number }>(
+  stds: readonly [number, number, number, number],
+  rewards: string,
+): Pick<EnvSpec<P>, 'levels' | 'ladder' | 'ladderName'> {
+  return {
+    levels: [{}, ...stds.map((rewardNoise) => ({ rewardNoise }) as Partial<P>)],
+    ladder:
+      `reward noise 0 → ${stds[3]} (std, ${rewards}): the expected gradient and the optimum stay the same while every ` +
+      'advantage gains variance ∝ σ², so tr(Σ), and with it B_simple, should rise',
+    ladderName: 'v2',
+  };
+}
