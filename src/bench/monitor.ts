@@ -15,7 +15,7 @@ import { createAgent } from '../../agents/index.js';
 import type { Agent } from '../../agents/agent.js';
 import { monitorSection, type MonitorConfig, type RunConfig } from '../config/schema.js';
 import { NoiseMonitor } from '../monitor/monitor.js';
-import { makeEnv } from '../run/registry.js';
+import { envOptionsOf, makeEnv } from '../run/registry.js';
 import { Rng } from '../core/rng.js';
 import { benchConfig, describeConfig, useBackend, usedFrom, type BackendUsed, type ConcreteBackend } from './setup.js';
 import { loadAverage } from '../run/machine.js';
@@ -128,7 +128,7 @@ function monitorFor(variant: MonitorVariant, base: RunConfig, rng: Rng): NoiseMo
 }
 
 function makeVariant(variant: MonitorVariant, config: RunConfig): VariantState {
-  const env = makeEnv(config.env.id, { numEnvs: config.env.numEnvs, level: config.env.level, ...(config.env.ladder !== undefined ? { ladder: config.env.ladder } : {}), params: config.env.params, wrappers: config.env.wrappers });
+  const env = makeEnv(config.env.id, envOptionsOf(config.env));
   // Seeded exactly as the trainer seeds a run.
   const root = new Rng(config.run.seed);
   env.reset(root.split('env').uint32());

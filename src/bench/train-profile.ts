@@ -23,7 +23,7 @@ import path from 'node:path';
 import { createAgent } from '../../agents/index.js';
 import { computeGae } from '../../agents/advantages.js';
 import type { PpoAgent, PpoBatch } from '../../agents/ppo.js';
-import { makeEnv } from '../run/registry.js';
+import { envOptionsOf, makeEnv } from '../run/registry.js';
 import { Rng } from '../core/rng.js';
 import { mean, median, std } from '../core/stats.js';
 import { CsvLog } from '../run/csv.js';
@@ -89,7 +89,7 @@ function chainFlops(layers: readonly { inSize: number; outSize: number; weight: 
 /** Phase times of `updates` PPO updates after `warmup` ones, on the active backend, for `config` (PPO). */
 export async function profilePhases(config: RunConfig, warmup: number, updates: number): Promise<PhaseProfile> {
   const agentConfig = ppoOf(config);
-  const raw = makeEnv(config.env.id, { numEnvs: config.env.numEnvs, level: config.env.level, ...(config.env.ladder !== undefined ? { ladder: config.env.ladder } : {}), params: config.env.params, wrappers: config.env.wrappers });
+  const raw = makeEnv(config.env.id, envOptionsOf(config.env));
   const root = new Rng(config.run.seed);
   raw.reset(root.split('env').uint32());
   const envTime = { ms: 0 };

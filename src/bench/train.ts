@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { makeEnv } from '../run/registry.js';
+import { envOptionsOf, makeEnv } from '../run/registry.js';
 import { Rng } from '../core/rng.js';
 import { train } from '../run/trainer.js';
 import type { RunConfig } from '../config/schema.js';
@@ -236,7 +236,7 @@ function summarizeRuns(runs: { sps: number; msPerUpdate: number; cpuShare: numbe
 
 /** SPS of the naive baseline on the active backend, with its actor's layer classes and parameter count. */
 export function measureNaive(config: RunConfig, warmup: number, updates: number) {
-  const env = makeEnv(config.env.id, { numEnvs: config.env.numEnvs, level: config.env.level, params: config.env.params, wrappers: config.env.wrappers });
+  const env = makeEnv(config.env.id, envOptionsOf(config.env));
   const root = new Rng(config.run.seed);
   env.reset(root.split('env').uint32());
   const agent = new NaivePpo(ppoOf(config), env, root.split('agent'));

@@ -8,6 +8,7 @@ import { register } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { builtinEnvs } from '../../envs/index.js';
+import type { RunConfig } from '../config/schema.js';
 import { ladderNames, ladderOf, NUM_LEVELS, type EnvSpec, type LadderVariant } from '../core/env-spec.js';
 import { ConfigError, errorLine, InvalidValueError, UnknownIdError } from '../core/errors.js';
 import type { EnvParams, ParamValue, VectorEnv } from '../core/vector-env.js';
@@ -169,6 +170,18 @@ export interface MakeEnvOptions {
   /** Overrides the env's own time limit. */
   maxEpisodeSteps?: number;
   wrappers?: readonly WrapperConfig[];
+}
+
+/** The options a config's env section makes (numEnvs, level, ladder, params, wrappers, time limit). */
+export function envOptionsOf(env: RunConfig['env']): MakeEnvOptions {
+  return {
+    numEnvs: env.numEnvs,
+    level: env.level,
+    ...(env.ladder !== undefined ? { ladder: env.ladder } : {}),
+    params: env.params,
+    wrappers: env.wrappers,
+    ...(env.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: env.maxEpisodeSteps } : {}),
+  };
 }
 
 export function makeEnv(id: string, options: MakeEnvOptions = {}): VectorEnv {

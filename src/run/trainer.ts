@@ -14,7 +14,7 @@ import { DivergedError, errorLine, GradnoiseError } from '../core/errors.js';
 import { checkMonitorConfig, NOISE_COLUMNS, NoiseMonitor, type NoiseRow, type ProgressPoint } from '../monitor/monitor.js';
 import { NOISE_COMPONENTS, type NoiseComponent } from '../core/components.js';
 import { Progress, type ProgressMode } from './progress.js';
-import { loadEnvModule, makeEnv } from './registry.js';
+import { envOptionsOf, loadEnvModule, makeEnv } from './registry.js';
 import { Rng } from '../core/rng.js';
 import { mean, std } from '../core/stats.js';
 import { packageVersion } from '../core/package-root.js';
@@ -67,14 +67,7 @@ export interface PreparedRun {
 export async function prepareRun(config: RunConfig, configDir = process.cwd()): Promise<PreparedRun> {
   checkMonitorConfig(config);
   if (config.env.module) await loadEnvModule(config.env.module, configDir);
-  const envOptions = {
-    numEnvs: config.env.numEnvs,
-    level: config.env.level,
-    ...(config.env.ladder !== undefined ? { ladder: config.env.ladder } : {}),
-    params: config.env.params,
-    wrappers: config.env.wrappers,
-    ...(config.env.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: config.env.maxEpisodeSteps } : {}),
-  };
+  const envOptions = envOptionsOf(config.env);
   const probe = makeEnv(config.env.id, { ...envOptions, numEnvs: 1 });
   checkTorso(config.agent, probe);
   checkRunFits(config, envDims(probe));
