@@ -17,9 +17,9 @@
  */
 import { cellNumber, type CsvTable } from '../run/csv.js';
 import type { ReturnPoint } from './noise-figures.js';
+import { POST_UPDATE_EPISODES } from '../run/target-stop.js';
 
-/** Episodes averaged by the post-update return estimate (default). */
-export const POST_UPDATE_EPISODES = 10;
+export { POST_UPDATE_EPISODES } from '../run/target-stop.js';
 
 /** Random-policy baseline settings: fixed before measuring, so every experiment on a task gets the same R_random. */
 export const RANDOM_BASELINE = { episodes: 200, seed: 12345 } as const;

@@ -126,6 +126,12 @@ export const runSection = z.strictObject({
   totalSteps: positiveInt.default(100000).describe('env steps to train for, rounded up to whole updates (env.numEnvs × agent.numSteps each); at least one update'),
   seed: z.number().int().min(0).default(1).describe('root seed: fixes env, init, sampling and minibatch order'),
   logEvery: positiveInt.default(1).describe('write a metrics row every N updates'),
+  stopAtReturn: z
+    .number()
+    .finite()
+    .optional()
+    .describe('stop (completed) once the post-update return (mean of the next stopEpisodes episodes) reaches this; critical-batch sets it to its highest target'),
+  stopEpisodes: positiveInt.optional().describe('episodes averaged by the stopAtReturn estimate (default 10)'),
   checkpointEvery: z
     .number()
     .int()

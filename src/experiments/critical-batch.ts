@@ -79,6 +79,11 @@ export interface CriticalBatchRequest {
   /** Multipliers added by grid extension, per batch size (not part of the definition: they follow from the data). */
   readonly extraMultipliers?: ReadonlyMap<number, readonly number[]>;
   readonly name?: string;
+  /**
+   * Stop every run once its post-update return (mean of the next `episodes` episodes) reaches `return`: the highest
+   * target (`targetStop`). Steps to every target are those of a full-length run; the rest of the budget is not spent.
+   */
+  readonly stop?: { readonly return: number; readonly episodes: number };
 }
 
 export const DEFAULT_LR_MULTIPLIERS = [0.5, 1, 2] as const;
@@ -159,6 +164,10 @@ export function planCriticalBatch(request: CriticalBatchRequest): SweepPlan {
   const batchSizes = [...request.batchSizes].sort((a, b) => a - b);
   const base = structuredClone(config) as unknown as Record<string, unknown>;
   delete base.meta;
+  if (request.stop) {
+    if (!Number.isFinite(request.stop.return)) throw new InvalidValueError('--stop-at-target', request.stop.return, 'the stopping return must be a finite number');
+    base.run = { ...(base.run as object), stopAtReturn: request.stop.return, stopEpisodes: request.stop.episodes };
+  }
   const origin = { 'env.numEnvs': '--batch-sizes', 'agent.numSteps': '--batch-sizes', 'agent.lr': '--lr-rule' };
   const runs: PlannedRun[] = [];
   for (const batchSize of batchSizes) {
@@ -211,6 +220,17 @@ export function parseNumberList(text: string, name: string, options: { integer?:
     if (options.positive && !(value > 0)) throw new InvalidValueError(name, part, 'expected a positive number');
     return value;
   });
+}
+
+/**
+ * The return at which runs can stop: the highest target, when every target is a fixed return (an absolute one, or a
+ * score with the scale known before the runs); null when some target is a fraction of the reached range, which is
+ * only known once every run has ended.
+ */
+export function targetStop(targets: readonly TargetSpec[], scale: ScoreScale | null): number | null {
+  if (targets.length === 0 || targets.some((t) => t.kind !== 'return' && !(t.kind === 'score' && scale))) return null;
+  const values = targets.map((t) => resolveTarget(t, { min: NaN, max: NaN }, scale ?? undefined));
+  return values.every(Number.isFinite) ? Math.max(...values) : null;
 }
 
 /** `25%,50%,200,s=0.8` → fractions of the reached return range, absolute returns and normalised scores. */

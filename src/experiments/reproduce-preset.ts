@@ -33,7 +33,9 @@ import { ConfigError, InputError, InvalidValueError } from '../core/errors.js';
 import type { NoiseComponent } from '../core/components.js';
 import { packageRoot } from '../core/package-root.js';
 import { getEnvSpec, resolveEnvParams } from '../run/registry.js';
-import { parseTargets, planCriticalBatch, type CriticalBatchRequest } from './critical-batch.js';
+import { parseTargets, planCriticalBatch, targetStop, type CriticalBatchRequest } from './critical-batch.js';
+import { measureBaseline, scaleOf } from './critical-batch-baseline.js';
+import { POST_UPDATE_EPISODES } from '../run/target-stop.js';
 import { configPathSchema, displayPath as display, firstIssue, folderNameSchema, readJsonInput, seedList, seedsSchema } from './input.js';
 import { executorSchema, slurmSchema } from './slurm/options.js';
 import { canonicalJson } from './sweep/ids.js';
@@ -61,6 +63,7 @@ export const criticalBatchEntrySchema = z.strictObject({
   minBatchSpan: z.number().min(1).default(16).describe('smallest allowed largest/smallest batch size ratio'),
   scoreRef: z.number().optional().describe("R_ref of score targets (default: the task's, see docs/science.md)"),
   component: z.enum(['policy', 'value', 'total']).default('policy'),
+  stopAtTarget: z.boolean().default(true).describe('end each run once its post-update return reaches the highest target (fixed returns and scores only)'),
 });
 
 export const presetSchema = z.strictObject({
@@ -166,7 +169,7 @@ export function loadPreset(file: string): ReproducePlan {
     const seeds = seedList(entry.seeds);
     let plan: SweepPlan;
     let targets: TargetSpec[];
-    const request: CriticalBatchRequest = {
+    let request: CriticalBatchRequest = {
       config,
       configDir: path.dirname(configFile),
       batchSizes: entry.batchSizes,
@@ -181,8 +184,13 @@ export function loadPreset(file: string): ReproducePlan {
       name: entry.name,
     };
     try {
-      plan = planCriticalBatch(request);
       targets = parseTargets(entry.targets.map(String).join(','), `${where}.targets`);
+      // The stopping return needs R_random, measured as the run will measure it (deterministic; writes nothing). An env
+      // from a module is not registered until validation loads it: such parts run their budgets out.
+      const canStop = entry.stopAtTarget && config.env.module === undefined && targets.every((t) => t.kind !== 'fraction');
+      const stopAt = canStop ? targetStop(targets, scaleOf(measureBaseline(config, entry.scoreRef))) : null;
+      if (stopAt !== null) request = { ...request, stop: { return: stopAt, episodes: POST_UPDATE_EPISODES } };
+      plan = planCriticalBatch(request);
     } catch (error) {
       if (error instanceof InputError && error.path.startsWith('--')) {
         const key = {

@@ -30,6 +30,8 @@ export interface RunSummary {
   returnMean: number | null;
   returnBest: number | null;
   noise?: NoiseSummary;
+  /** With `run.stopAtReturn`: the target, and where the post-update return first reached it (the run stopped there). */
+  target?: { return: number; episodes: number; reached: { update: number; envSteps: number; returnMean: number } | null };
 }
 
 /** The `meta` block the trainer adds to `config.json`. */

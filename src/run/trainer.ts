@@ -28,6 +28,7 @@ import { encodeState, PrototypeIndex, restoreState } from './state-codec.js';
 import { NoiseTracker } from '../monitor/tracker.js';
 import { AutocorrelationTracker } from '../monitor/grouping.js';
 import fs from 'node:fs';
+import { observeTarget, POST_UPDATE_EPISODES, type LoggedCount, type TargetReached } from './target-stop.js';
 
 /** Episodes in the rolling window behind `return_mean` / `length_mean`. */
 export const RETURN_WINDOW = 20;
@@ -160,6 +161,11 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
   // Sum of the returns of every episode completed so far: with `episodes`, the mean over the episodes completed between
   // any two logged rows (the non-lagging return estimate of critical-batch targets) is exact whatever logEvery is.
   let returnSum = 0;
+  // run.stopAtReturn: logged rows still waiting for enough later episodes, and where the target was reached.
+  const stopAt = config.run.stopAtReturn;
+  const stopEpisodes = config.run.stopEpisodes ?? POST_UPDATE_EPISODES;
+  const targetPending: LoggedCount[] = [];
+  let targetReached: TargetReached | null = null;
   let bestReturnMean = -Infinity;
   let update = 0;
   let envSteps = 0;
@@ -182,7 +188,7 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
     agent = createAgent(config.agent, env, root.split('agent'));
     monitor = config.monitor.enabled ? new NoiseMonitor(config.monitor, { rng: root.split('monitor'), onWarning: (message) => progress.message(`gradnoise: monitor: ${message}`) }) : null;
     // What a checkpoint holds beyond env, agent and monitor: the loop's own state, restored into these locals.
-    const loopState = () => ({ recent, recentLengths, episodes, returnSum, bestReturnMean, update, envSteps, latestB, progressSeries, logs });
+    const loopState = () => ({ recent, recentLengths, episodes, returnSum, bestReturnMean, update, envSteps, latestB, progressSeries, logs, targetPending });
     if (checkpoint) {
       const index = new PrototypeIndex().add(env, agent, monitor, new NoiseTracker(1, 1, 0.5), new AutocorrelationTracker(1, 1));
       restoreState({ env, agent, monitor }, checkpoint.state, index);
@@ -211,7 +217,7 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
       options.onCheckpoint?.({ update, bytes, ms: performance.now() - start });
     };
 
-    while (envSteps < config.run.totalSteps && stop === null) {
+    while (envSteps < config.run.totalSteps && stop === null && targetReached === null) {
       const batch = agent.collect();
       envSteps += agent.stepsPerUpdate;
       update += 1;
@@ -263,6 +269,7 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
         if (monitor) for (const c of NOISE_COMPONENTS) row[`b_simple_${c}`] = latestB[c] ?? null;
         metrics.append([row]);
         mark(metrics, RUN_FILES.metrics, 1);
+        if (stopAt !== undefined) targetReached = observeTarget(targetPending, { update, envSteps, episodes, returnSum }, stopAt, stopEpisodes);
       }
       progress.update({
         envSteps,
@@ -274,12 +281,12 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
         ...(monitor ? { bSimple: latestB.policy ?? NaN } : {}),
       });
       const every = config.run.checkpointEvery;
-      if (every > 0 && update % every === 0 && envSteps < config.run.totalSteps) saveCheckpoint();
+      if (every > 0 && update % every === 0 && envSteps < config.run.totalSteps && targetReached === null) saveCheckpoint();
       // Yield to the event loop so SIGINT/SIGTERM handlers and abort signals can run between updates.
       await new Promise((resolve) => setImmediate(resolve));
     }
     // A stop that came during the last update is too late to interrupt anything.
-    if (stop !== null && envSteps < config.run.totalSteps) {
+    if (stop !== null && envSteps < config.run.totalSteps && targetReached === null) {
       status = stop;
       // Cheap next to a run's time, and `--resume` then loses nothing.
       if (config.run.checkpointEvery > 0) saveCheckpoint();
@@ -314,6 +321,7 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
     returnMean: recent.length > 0 ? mean(recent) : null,
     returnBest: Number.isFinite(bestReturnMean) ? bestReturnMean : null,
     ...(monitor ? { noise: monitor.summary(options.noiseProgress ? { progress: progressSeries } : {}) } : {}),
+    ...(stopAt !== undefined ? { target: { return: stopAt, episodes: stopEpisodes, reached: targetReached } } : {}),
   };
   try {
     if (status === 'completed') removeCheckpoint(dir);
@@ -322,6 +330,7 @@ async function runTraining(config: RunConfig, env: VectorEnv, backend: BackendIn
     throw new GradnoiseError('filesystem', `${errorLine(error)}; the run ended ${status}${errorMessage ? `: ${errorMessage}` : ''}`);
   }
   progress.done();
-  progress.message(`gradnoise: ${status} after ${envSteps} env steps; mean return ${summary.returnMean?.toFixed(1) ?? '-'}`);
+  const why = targetReached ? ` (target ${stopAt} reached at update ${targetReached.update})` : '';
+  progress.message(`gradnoise: ${status} after ${envSteps} env steps${why}; mean return ${summary.returnMean?.toFixed(1) ?? '-'}`);
   return summary;
 }

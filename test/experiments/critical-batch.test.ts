@@ -13,6 +13,7 @@ import {
   parseNumberList,
   parseTargets,
   planCriticalBatch,
+  targetStop,
 } from '../../src/experiments/critical-batch.js';
 import { analyzeTarget, bestPerBatchSize, fitCriticalBatch, paperLearningRate, type TargetCell } from '../../src/analysis/critical-batch-fit.js';
 import { InputError } from '../../src/core/errors.js';
@@ -150,6 +151,19 @@ describe('critical-batch rules', () => {
     ]);
     assert.throws(() => planCriticalBatch({ config, configDir: '.', batchSizes: [512], seeds: [1] }), /at least two/);
     assert.throws(() => planCriticalBatch({ config, configDir: '.', batchSizes: [128, 2048], seeds: [1], lrMultipliers: [0] }), /--lr-multipliers/);
+  });
+
+  it('stops runs at the highest fixed target: targetStop, and the plan writes it into every run and its definition', () => {
+    const scale = { random: 20, reference: 500 };
+    assert.equal(targetStop(parseTargets('s=0.5,s=0.8'), scale), 20 + 0.8 * 480);
+    assert.equal(targetStop(parseTargets('150,s=0.2'), scale), 150);
+    assert.equal(targetStop(parseTargets('s=0.5'), null), null, 'a score needs the scale');
+    assert.equal(targetStop(parseTargets('200,50%'), scale), null, 'a fraction of the reached range is known only at the end');
+    const plan = planCriticalBatch({ config, configDir: '.', batchSizes: [128, 2048], seeds: [1, 2], stop: { return: 404, episodes: 12 } });
+    for (const run of plan.runs) assert.deepEqual([run.config.run.stopAtReturn, run.config.run.stopEpisodes], [404, 12]);
+    assert.equal((plan.definition as { config: { run: { stopAtReturn?: number } } }).config.run.stopAtReturn, 404, 'a resume compares it');
+    const plain = planCriticalBatch({ config, configDir: '.', batchSizes: [128, 2048], seeds: [1] });
+    assert.ok(plain.runs.every((r) => r.config.run.stopAtReturn === undefined));
   });
 
   it('defaults to a 3-value lr grid spanning 4×, refuses batch sizes spanning under 16×, adds extension cells', () => {

@@ -19,6 +19,7 @@ import {
   type ReproducePlan,
 } from '../../src/experiments/reproduce-preset.js';
 import { loadSweepFile, validatePlan } from '../../src/experiments/sweep/plan.js';
+import { measureBaseline, scaleOf } from '../../src/experiments/critical-batch-baseline.js';
 import { repo, runCli as cli } from '../helpers/sweep-cli.js';
 
 function tempDir(): string {
@@ -111,6 +112,12 @@ describe('reproduce presets', () => {
       assert.ok(lrs.length >= 3 && Math.max(...lrs) / Math.min(...lrs) >= 4, `${part.name}: lr grid ${lrs.join(',')}`);
       assert.ok(part.request!.seeds.length >= 5, `${part.name}: ${part.request!.seeds.length} seeds`);
       assert.ok(part.targets!.every((t) => t.kind === 'score'), `${part.name}: score targets`);
+      // Every run stops once it reaches the highest target, fixed from the random-policy baseline before any run.
+      const config = part.plan.runs[0]!.config;
+      const scale = scaleOf(measureBaseline(config))!;
+      const highest = Math.max(...part.targets!.map((t) => scale.random + t.value * (scale.reference - scale.random)));
+      assert.equal(part.request!.stop?.return, highest, part.name);
+      for (const run of part.plan.runs) assert.equal(run.config.run.stopAtReturn, highest, `${part.name} ${run.id}`);
     }
   });
 

@@ -1,7 +1,7 @@
 /**
  * `gradnoise critical-batch CONFIG --batch-sizes LIST [--targets LIST] [--scores LIST] [--score-ref R] [--seeds N]
  *  [--out DIR] [--workers N] [--scale envs|steps] [--lr-rule paper|fixed] [--lr-noise-scale B] [--lr-alpha A]
- *  [--lr-multipliers LIST] [--lr-extensions N] [--min-batch-span X] [--reach-episodes K]
+ *  [--lr-multipliers LIST] [--lr-extensions N] [--min-batch-span X] [--reach-episodes K] [--no-stop-at-target]
  *  [--component policy|value|total] [--set path=value ...] [--executor local|slurm] [--detach] [slurm flags] [--quiet]`
  */
 import path from 'node:path';
@@ -17,11 +17,13 @@ import {
   parseScores,
   parseTargets,
   planCriticalBatch,
+  targetStop,
   type BatchScale,
+  type CriticalBatchRequest,
   type CriticalBatchResult,
   type LrRule,
 } from '../../experiments/critical-batch.js';
-import { planBaseline } from '../../experiments/critical-batch-baseline.js';
+import { planBaseline, scaleOf } from '../../experiments/critical-batch-baseline.js';
 import { runCriticalBatch } from '../../experiments/critical-batch-run.js';
 import { POST_UPDATE_EPISODES } from '../../analysis/score.js';
 import type { TargetSpec } from '../../analysis/critical-batch-fit.js';
@@ -49,6 +51,7 @@ interface CriticalBatchArgs extends ExecutorArgs {
   lrExtensions: number;
   minBatchSpan: number;
   reachEpisodes: number;
+  stopAtTarget: boolean;
   component: NoiseComponent;
   set?: string[];
   quiet: boolean;
@@ -79,6 +82,11 @@ export function makeCriticalBatchCommand(hooks: LongCommandHooks = {}): CommandM
         .option('lr-extensions', { type: 'number', default: DEFAULT_LR_EXTENSIONS, describe: 'times a batch size\'s grid may be extended per side when the best lr sits at its edge (0: only flag it)' })
         .option('min-batch-span', { type: 'number', default: DEFAULT_MIN_BATCH_SPAN, describe: 'smallest allowed largest/smallest batch size ratio' })
         .option('reach-episodes', { type: 'number', default: POST_UPDATE_EPISODES, describe: 'episodes completed after an update that its return estimate averages' })
+        .option('stop-at-target', {
+          type: 'boolean',
+          default: true,
+          describe: 'end each run once its post-update return reaches the highest target (fixed returns and scores only); --no-stop-at-target runs every budget out',
+        })
         .option('component', { type: 'string', choices: ['policy', 'value', 'total'], default: 'policy', describe: 'gradient whose B_simple fills the b_simple columns (all three are reported too)' })
         .option('set', { type: 'string', array: true, requiresArg: true, describe: 'override a config path, e.g. --set run.totalSteps=200000 (repeatable)' })
         .option('quiet', { type: 'boolean', default: false, describe: 'no progress output' })
@@ -95,7 +103,7 @@ export function makeCriticalBatchCommand(hooks: LongCommandHooks = {}): CommandM
       if (!Number.isInteger(args.seeds) || args.seeds < 1) throw new InvalidValueError('--seeds', args.seeds, 'expected a positive integer');
       if (!Number.isInteger(args.reachEpisodes) || args.reachEpisodes < 1) throw new InvalidValueError('--reach-episodes', args.reachEpisodes, 'expected a positive integer');
       if (args.scoreRef !== undefined && !Number.isFinite(args.scoreRef)) throw new InvalidValueError('--score-ref', args.scoreRef, 'expected a number');
-      const request = {
+      let request: CriticalBatchRequest = {
         config,
         configDir: path.dirname(path.resolve(args.config)),
         batchSizes,
@@ -108,17 +116,19 @@ export function makeCriticalBatchCommand(hooks: LongCommandHooks = {}): CommandM
         lrExtensions: args.lrExtensions,
         minBatchSpan: args.minBatchSpan,
       };
-      const plan = planCriticalBatch(request);
-      await validatePlan(plan);
-      const out = args.out ?? path.join('results', plan.name);
-      checkOutDir(plan, out);
+      const out = args.out ?? path.join('results', planCriticalBatch(request).name);
       // R_random and R_ref are fixed before any run (written by runCriticalBatch); the default targets depend on
-      // whether the task has an R_ref.
+      // whether the task has an R_ref, and the stopping return on both.
       const baseline = planBaseline(out, config, args.scoreRef);
       const targets = explicit.length > 0 ? explicit : parseTargets(baseline.reference ? DEFAULT_SCORES.split(',').map((x) => `s=${x}`).join(',') : DEFAULT_TARGETS);
       if (targets.some((t) => t.kind === 'score') && !baseline.reference) {
         throw new InvalidValueError('--scores', targets.filter((t) => t.kind === 'score').map((t) => t.label).join(','), `${config.env.id} has no reference return R_ref; give one with --score-ref`);
       }
+      const stopAt = args.stopAtTarget ? targetStop(targets, scaleOf(baseline)) : null;
+      if (stopAt !== null) request = { ...request, stop: { return: stopAt, episodes: args.reachEpisodes } };
+      const plan = planCriticalBatch(request);
+      await validatePlan(plan);
+      checkOutDir(plan, out);
       const targetArg = targets.map((t) => t.label).join(',');
       const progress = Progress.modeFor(args.quiet);
       const run = await withInterrupts((signals) =>
