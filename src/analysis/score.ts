@@ -21,8 +21,31 @@ import { POST_UPDATE_EPISODES } from '../run/target-stop.js';
 
 export { POST_UPDATE_EPISODES } from '../run/target-stop.js';
 
-/** Random-policy baseline settings: fixed before measuring, so every experiment on a task gets the same R_random. */
-export const RANDOM_BASELINE = { episodes: 200, seed: 12345 } as const;
+/**
+ * Random-policy baseline settings, fixed before measuring, so every experiment on a task gets the same R_random: a
+ * pilot of `episodes` episodes with `seed`; where its standard error exceeds `relativeError` of the score span
+ * (R_ref − R_random; noisy rewards, small gaps) the baseline is measured again with as many episodes as that precision
+ * needs, (σ/(relativeError·span))², at most `maxSteps` env steps in all.
+ */
+export const RANDOM_BASELINE = { episodes: 200, seed: 12345, relativeError: 0.05, maxSteps: 2_000_000 } as const;
+
+/**
+ * Standard errors the post-update estimate at random play must sit below the lowest target
+ * (`reachEpisodesFor`): fewer, and a run reaches the target by chance.
+ */
+export const REACH_Z = 3;
+
+/**
+ * Episodes the post-update return must average so that, at random play (return std σ), the lowest target lies REACH_Z
+ * standard errors above R_random: max(POST_UPDATE_EPISODES, ⌈(REACH_Z·σ/(R_lowest − R_random))²⌉). With the default
+ * 10 episodes a noisy task (GaussianBandit's reward noise, UmbrellaChain's coin flips) crosses a target by chance
+ * long before it learns. Null when the lowest target is not above R_random.
+ */
+export function reachEpisodesFor(lowestTarget: number, random: { readonly returnMean: number; readonly returnStd: number }): number | null {
+  const gap = lowestTarget - random.returnMean;
+  if (!(gap > 0) || !Number.isFinite(random.returnStd)) return null;
+  return Math.max(POST_UPDATE_EPISODES, Math.ceil(((REACH_Z * random.returnStd) / gap) ** 2));
+}
 
 export interface ReferenceReturn {
   readonly value: number;

@@ -1,7 +1,7 @@
 /**
  * The score scale of a critical-batch experiment, fixed before its runs: `baseline.json` in the folder holds R_random
- * (the uniformly random policy's mean return, `rolloutStats` with RANDOM_BASELINE's seed and episode count, on the
- * config's env, level and params) and R_ref (score.ts `referenceReturn`, or the user's `--score-ref`). Written once at
+ * (the uniformly random policy's mean return, `rolloutStats` with RANDOM_BASELINE's seed, on the config's env, level
+ * and params: a pilot of 200 episodes, then, measured again while it falls short, as many episodes as a standard error of 5% of the score span needs) and R_ref (score.ts `referenceReturn`, or the user's `--score-ref`). Written once at
  * the start; a resume reads it back, and a different `--score-ref` on a folder that fixed another is refused.
  */
 import fs from 'node:fs';
@@ -33,18 +33,27 @@ export function measureBaseline(config: RunConfig, scoreRef?: number): Baseline 
   const spec = getEnvSpec(config.env.id);
   const params = resolveEnvParams(spec, config.env.level, config.env.params, 'env', config.env.ladder);
   const maxEpisodeSteps = config.env.maxEpisodeSteps ?? spec.maxEpisodeSteps(params as never);
-  const stats = rolloutStats({
-    envId: config.env.id,
-    level: config.env.level,
-    ...(config.env.ladder !== undefined ? { ladder: config.env.ladder } : {}),
-    params: config.env.params,
-    policy: { kind: 'random' },
-    episodes: RANDOM_BASELINE.episodes,
-    seed: RANDOM_BASELINE.seed,
-    ...(config.env.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: config.env.maxEpisodeSteps } : {}),
-  });
+  const measure = (episodes: number) =>
+    rolloutStats({
+      envId: config.env.id,
+      level: config.env.level,
+      ...(config.env.ladder !== undefined ? { ladder: config.env.ladder } : {}),
+      params: config.env.params,
+      policy: { kind: 'random' },
+      episodes,
+      seed: RANDOM_BASELINE.seed,
+      ...(config.env.maxEpisodeSteps !== undefined ? { maxEpisodeSteps: config.env.maxEpisodeSteps } : {}),
+    });
   const reference: ReferenceReturn | null =
     scoreRef !== undefined ? { value: scoreRef, basis: 'user', note: 'given with --score-ref' } : referenceReturn(config.env.id, maxEpisodeSteps, params);
+  // The pilot's own mean sets the span it is judged against; a noisy pilot misjudges it, so measure again until the
+  // episode count asked for stops growing (a few rounds at most: each one's estimate is more precise).
+  let stats = measure(RANDOM_BASELINE.episodes);
+  for (let round = 0; reference && round < 6; round++) {
+    const episodes = baselineEpisodes(stats, reference.value);
+    if (episodes <= stats.episodes) break;
+    stats = measure(episodes);
+  }
   return {
     envId: config.env.id,
     level: config.env.level,
@@ -52,6 +61,18 @@ export function measureBaseline(config: RunConfig, scoreRef?: number): Baseline 
     random: { policy: 'random', episodes: stats.episodes, seed: stats.seed, returnMean: stats.returnMean, returnStd: stats.returnStd, returnCi95: stats.returnCi95 },
     reference,
   };
+}
+
+/**
+ * Episodes of the baseline after its pilot: enough for a standard error of RANDOM_BASELINE.relativeError of the span
+ * (never fewer than the pilot's), within RANDOM_BASELINE.maxSteps env steps.
+ */
+export function baselineEpisodes(pilot: { readonly episodes: number; readonly returnMean: number; readonly returnStd: number; readonly lengthMean: number }, reference: number): number {
+  const span = Math.abs(reference - pilot.returnMean);
+  if (!(span > 0) || !(pilot.returnStd > 0)) return pilot.episodes;
+  const needed = Math.ceil((pilot.returnStd / (RANDOM_BASELINE.relativeError * span)) ** 2);
+  const affordable = Math.max(pilot.episodes, Math.floor(RANDOM_BASELINE.maxSteps / Math.max(1, pilot.lengthMean)));
+  return Math.max(pilot.episodes, Math.min(needed, affordable));
 }
 
 export function readBaseline(dir: string): Baseline | null {

@@ -34,7 +34,7 @@ import path from 'node:path';
 import { analyzeTarget, paperLearningRate, resolveTarget, type LrEdge, type ReachOutcome, type TargetCell, type TargetSpec } from '../analysis/critical-batch-fit.js';
 import { multiplierFromLabel, roundMultiplier } from '../analysis/lr-grid.js';
 import { averageOverRuns, noisePoints, runAverages, type NoisePoint, type RunAverages } from '../analysis/noise-average.js';
-import { normalisedScore, postUpdateReturns, POST_UPDATE_EPISODES, type ScoreScale } from '../analysis/score.js';
+import { normalisedScore, postUpdateReturns, POST_UPDATE_EPISODES, reachEpisodesFor, type ScoreScale } from '../analysis/score.js';
 import {
   firstReaching,
   ratioOfMeans,
@@ -53,7 +53,7 @@ import { writeCsvAtomic, type CsvValue } from '../run/csv.js';
 import { readJson, readRunFolder, writeJsonAtomic } from '../run/run-folder.js';
 import { runDirOf, SWEEP_MANIFEST, type SweepManifest } from './sweep/folder.js';
 import { resolveRunConfig, type PlannedRun, type SweepPlan } from './sweep/plan.js';
-import { readBaseline, scaleOf } from './critical-batch-baseline.js';
+import { readBaseline, scaleOf, type Baseline } from './critical-batch-baseline.js';
 
 export type BatchScale = 'envs' | 'steps';
 export type LrRule = 'fixed' | 'paper';
@@ -84,6 +84,8 @@ export interface CriticalBatchRequest {
    * target (`targetStop`). Steps to every target are those of a full-length run; the rest of the budget is not spent.
    */
   readonly stop?: { readonly return: number; readonly episodes: number };
+  /** Episodes of the post-update return estimate (default 10; `reachEpisodesOf` derives it from the baseline). */
+  readonly reachEpisodes?: number;
 }
 
 export const DEFAULT_LR_MULTIPLIERS = [0.5, 1, 2] as const;
@@ -106,6 +108,8 @@ export interface CriticalBatchDefinition {
     /** Extensions of the grid allowed per batch size and side. */
     readonly extensions: number;
   };
+  /** Episodes of the post-update return estimate, where not the default 10 (the analysis reads them from here). */
+  readonly reachEpisodes?: number;
 }
 
 export function defaultLrAlpha(config: RunConfig): number {
@@ -192,6 +196,7 @@ export function planCriticalBatch(request: CriticalBatchRequest): SweepPlan {
     seeds: [...request.seeds],
     scale,
     lr: { rule, base: config.agent.lr, baseBatch, noiseScale, alpha, multipliers: [...multipliers], extensions },
+    ...(request.reachEpisodes !== undefined && request.reachEpisodes !== POST_UPDATE_EPISODES ? { reachEpisodes: request.reachEpisodes } : {}),
   };
   return {
     kind: 'critical-batch',
@@ -231,6 +236,17 @@ export function targetStop(targets: readonly TargetSpec[], scale: ScoreScale | n
   if (targets.length === 0 || targets.some((t) => t.kind !== 'return' && !(t.kind === 'score' && scale))) return null;
   const values = targets.map((t) => resolveTarget(t, { min: NaN, max: NaN }, scale ?? undefined));
   return values.every(Number.isFinite) ? Math.max(...values) : null;
+}
+
+/**
+ * Episodes of the post-update estimate for these targets (score.ts `reachEpisodesFor`: the lowest target REACH_Z
+ * standard errors of random play above R_random); the default 10 where a target is a fraction of the reached range.
+ */
+export function reachEpisodesOf(targets: readonly TargetSpec[], baseline: Baseline): number {
+  const scale = scaleOf(baseline);
+  if (targets.length === 0 || targets.some((t) => t.kind !== 'return' && !(t.kind === 'score' && scale))) return POST_UPDATE_EPISODES;
+  const lowest = Math.min(...targets.map((t) => resolveTarget(t, { min: NaN, max: NaN }, scale ?? undefined)));
+  return reachEpisodesFor(lowest, baseline.random) ?? POST_UPDATE_EPISODES;
 }
 
 /** `25%,50%,200,s=0.8` → fractions of the reached return range, absolute returns and normalised scores. */
@@ -483,7 +499,7 @@ export function analyzeCriticalBatch(dir: string, options: CriticalBatchOptions 
   const manifest = readJson<SweepManifest>(manifestFile);
   if (manifest.kind !== 'critical-batch') throw new InvalidValueError('DIR', dir, `holds a ${manifest.kind}, not a critical-batch experiment`);
   const definition = manifest.definition as CriticalBatchDefinition;
-  const episodes = options.reachEpisodes ?? POST_UPDATE_EPISODES;
+  const episodes = options.reachEpisodes ?? definition.reachEpisodes ?? POST_UPDATE_EPISODES;
   const runs: LoadedRun[] = manifest.runs.map((run) => {
     const folder = readRunFolder(runDirOf(dir, run.id));
     const reach = postUpdateReturns(folder.metrics, episodes);

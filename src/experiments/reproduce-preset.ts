@@ -16,7 +16,8 @@
  *     }
  *
  * Critical-batch entries take the `critical-batch` command's options as keys: `scale`, `lrRule`, `lrNoiseScale`,
- * `lrAlpha`, `lrMultipliers`, `lrExtensions`, `minBatchSpan`, `scoreRef`, `component`, with the same defaults; targets
+ * `lrAlpha`, `lrMultipliers`, `lrExtensions`, `minBatchSpan`, `scoreRef`, `component`, `reachEpisodes`, `stopAtTarget`
+ * (`--no-stop-at-target`), with the same defaults; targets
  * may be scores (`"s=0.8"`). Their lr grids are extended as the command extends them (critical-batch-run.ts).
  *
  * Everything is read, expanded and validated (preset schema, every sweep file and config, env ids, params and
@@ -33,7 +34,7 @@ import { ConfigError, InputError, InvalidValueError } from '../core/errors.js';
 import type { NoiseComponent } from '../core/components.js';
 import { packageRoot } from '../core/package-root.js';
 import { getEnvSpec, resolveEnvParams } from '../run/registry.js';
-import { parseTargets, planCriticalBatch, targetStop, type CriticalBatchRequest } from './critical-batch.js';
+import { parseTargets, planCriticalBatch, reachEpisodesOf, targetStop, type CriticalBatchRequest } from './critical-batch.js';
 import { measureBaseline, scaleOf } from './critical-batch-baseline.js';
 import { POST_UPDATE_EPISODES } from '../run/target-stop.js';
 import { configPathSchema, displayPath as display, firstIssue, folderNameSchema, readJsonInput, seedList, seedsSchema } from './input.js';
@@ -63,6 +64,10 @@ export const criticalBatchEntrySchema = z.strictObject({
   minBatchSpan: z.number().min(1).default(16).describe('smallest allowed largest/smallest batch size ratio'),
   scoreRef: z.number().optional().describe("R_ref of score targets (default: the task's, see docs/science.md)"),
   component: z.enum(['policy', 'value', 'total']).default('policy'),
+  reachEpisodes: z
+    .union([z.number().int().positive(), z.literal('auto')])
+    .default('auto')
+    .describe('episodes of the post-update return estimate; auto: random play 3 standard errors below the lowest target (at least 10)'),
   stopAtTarget: z.boolean().default(true).describe('end each run once its post-update return reaches the highest target (fixed returns and scores only)'),
 });
 
@@ -185,11 +190,14 @@ export function loadPreset(file: string): ReproducePlan {
     };
     try {
       targets = parseTargets(entry.targets.map(String).join(','), `${where}.targets`);
-      // The stopping return needs R_random, measured as the run will measure it (deterministic; writes nothing). An env
-      // from a module is not registered until validation loads it: such parts run their budgets out.
-      const canStop = entry.stopAtTarget && config.env.module === undefined && targets.every((t) => t.kind !== 'fraction');
-      const stopAt = canStop ? targetStop(targets, scaleOf(measureBaseline(config, entry.scoreRef))) : null;
-      if (stopAt !== null) request = { ...request, stop: { return: stopAt, episodes: POST_UPDATE_EPISODES } };
+      // The stopping return and the automatic episode count need R_random, measured as the run will measure it
+      // (deterministic; writes nothing). An env from a module is not registered until validation loads it: such parts
+      // run their budgets out, with the default episodes unless the entry names them.
+      const fixed = config.env.module === undefined && targets.every((t) => t.kind !== 'fraction');
+      const baseline = fixed && (entry.stopAtTarget || entry.reachEpisodes === 'auto') ? measureBaseline(config, entry.scoreRef) : null;
+      const reachEpisodes = entry.reachEpisodes !== 'auto' ? entry.reachEpisodes : baseline ? reachEpisodesOf(targets, baseline) : POST_UPDATE_EPISODES;
+      const stopAt = entry.stopAtTarget && baseline ? targetStop(targets, scaleOf(baseline)) : null;
+      request = { ...request, reachEpisodes, ...(stopAt !== null ? { stop: { return: stopAt, episodes: reachEpisodes } } : {}) };
       plan = planCriticalBatch(request);
     } catch (error) {
       if (error instanceof InputError && error.path.startsWith('--')) {

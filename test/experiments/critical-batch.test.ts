@@ -164,6 +164,9 @@ describe('critical-batch rules', () => {
     assert.equal((plan.definition as { config: { run: { stopAtReturn?: number } } }).config.run.stopAtReturn, 404, 'a resume compares it');
     const plain = planCriticalBatch({ config, configDir: '.', batchSizes: [128, 2048], seeds: [1] });
     assert.ok(plain.runs.every((r) => r.config.run.stopAtReturn === undefined));
+    // The estimate's episodes go into the definition where they differ from 10 (older folders stay comparable).
+    const reach = (episodes: number) => (planCriticalBatch({ config, configDir: '.', batchSizes: [128, 2048], seeds: [1], reachEpisodes: episodes }).definition as { reachEpisodes?: number }).reachEpisodes;
+    assert.deepEqual([reach(25), reach(10)], [25, undefined]);
   });
 
   it('defaults to a 3-value lr grid spanning 4×, refuses batch sizes spanning under 16×, adds extension cells', () => {
@@ -238,5 +241,14 @@ describe('critical-batch analysis of run folders', () => {
     assert.match(json.rules.fit!, /1\/Ŝ² with Ŝ the fitted curve/);
     assert.match(json.rules.steps!, /return_mean/);
     assert.throws(() => analyzeCriticalBatch(path.join(out, 'runs')), /not a critical-batch folder/);
+    // The analysis (a finish job, the report) takes the estimate's episodes from sweep.json unless told otherwise.
+    const out25 = path.join(path.dirname(out), 'cb25');
+    await runSweep(planCriticalBatch({ config, configDir: '.', batchSizes: [64, 512], seeds: [1], lrRule: 'fixed', lrMultipliers: [1], minBatchSpan: 8, reachEpisodes: 25 }), {
+      out: out25,
+      workers: 1,
+      runOne: async (task) => writeFakeRun(task, { reachAfterUpdates: 30 }),
+    });
+    assert.equal(analyzeCriticalBatch(out25, { targets: parseTargets('100') }).reachEpisodes, 25);
+    assert.equal(analyzeCriticalBatch(out25, { targets: parseTargets('100'), reachEpisodes: 12 }).reachEpisodes, 12);
   });
 });

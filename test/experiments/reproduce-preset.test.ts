@@ -118,6 +118,13 @@ describe('reproduce presets', () => {
       const highest = Math.max(...part.targets!.map((t) => scale.random + t.value * (scale.reference - scale.random)));
       assert.equal(part.request!.stop?.return, highest, part.name);
       for (const run of part.plan.runs) assert.equal(run.config.run.stopAtReturn, highest, `${part.name} ${run.id}`);
+      // The estimate averages enough episodes that random play sits 3 standard errors below the lowest target.
+      const episodes = part.request!.reachEpisodes!;
+      const lowest = Math.min(...part.targets!.map((t) => scale.random + t.value * (scale.reference - scale.random)));
+      const baseline = measureBaseline(config);
+      assert.ok(episodes >= 10 && (lowest - scale.random) / (baseline.random.returnStd / Math.sqrt(episodes)) >= 3, `${part.name}: ${episodes} episodes`);
+      assert.equal(part.plan.runs[0]!.config.run.stopEpisodes, episodes);
+      if (episodes !== 10) assert.equal((part.plan.definition as { reachEpisodes?: number }).reachEpisodes, episodes, 'the analysis reads it from sweep.json');
     }
   });
 

@@ -17,6 +17,7 @@ import {
   parseScores,
   parseTargets,
   planCriticalBatch,
+  reachEpisodesOf,
   targetStop,
   type BatchScale,
   type CriticalBatchRequest,
@@ -25,7 +26,7 @@ import {
 } from '../../experiments/critical-batch.js';
 import { planBaseline, scaleOf } from '../../experiments/critical-batch-baseline.js';
 import { runCriticalBatch } from '../../experiments/critical-batch-run.js';
-import { POST_UPDATE_EPISODES } from '../../analysis/score.js';
+import { POST_UPDATE_EPISODES, REACH_Z } from '../../analysis/score.js';
 import type { TargetSpec } from '../../analysis/critical-batch-fit.js';
 import { InvalidValueError } from '../../core/errors.js';
 import type { NoiseComponent } from '../../core/components.js';
@@ -50,7 +51,7 @@ interface CriticalBatchArgs extends ExecutorArgs {
   lrMultipliers: string;
   lrExtensions: number;
   minBatchSpan: number;
-  reachEpisodes: number;
+  reachEpisodes: string;
   stopAtTarget: boolean;
   component: NoiseComponent;
   set?: string[];
@@ -81,7 +82,11 @@ export function makeCriticalBatchCommand(hooks: LongCommandHooks = {}): CommandM
         .option('lr-multipliers', { type: 'string', default: DEFAULT_LR_MULTIPLIERS.join(','), describe: 'lr grid: multipliers of the rule lr tried per batch size (best per target kept)' })
         .option('lr-extensions', { type: 'number', default: DEFAULT_LR_EXTENSIONS, describe: 'times a batch size\'s grid may be extended per side when the best lr sits at its edge (0: only flag it)' })
         .option('min-batch-span', { type: 'number', default: DEFAULT_MIN_BATCH_SPAN, describe: 'smallest allowed largest/smallest batch size ratio' })
-        .option('reach-episodes', { type: 'number', default: POST_UPDATE_EPISODES, describe: 'episodes completed after an update that its return estimate averages' })
+        .option('reach-episodes', {
+          type: 'string',
+          default: 'auto',
+          describe: `episodes completed after an update that its return estimate averages; auto: enough that random play sits ${REACH_Z} standard errors below the lowest target (at least ${POST_UPDATE_EPISODES})`,
+        })
         .option('stop-at-target', {
           type: 'boolean',
           default: true,
@@ -101,7 +106,10 @@ export function makeCriticalBatchCommand(hooks: LongCommandHooks = {}): CommandM
         ...(args.scores !== undefined ? parseScores(args.scores) : []),
       ];
       if (!Number.isInteger(args.seeds) || args.seeds < 1) throw new InvalidValueError('--seeds', args.seeds, 'expected a positive integer');
-      if (!Number.isInteger(args.reachEpisodes) || args.reachEpisodes < 1) throw new InvalidValueError('--reach-episodes', args.reachEpisodes, 'expected a positive integer');
+      const givenEpisodes = args.reachEpisodes === 'auto' ? null : Number(args.reachEpisodes);
+      if (givenEpisodes !== null && !(Number.isInteger(givenEpisodes) && givenEpisodes >= 1)) {
+        throw new InvalidValueError('--reach-episodes', args.reachEpisodes, "expected a positive integer or 'auto'");
+      }
       if (args.scoreRef !== undefined && !Number.isFinite(args.scoreRef)) throw new InvalidValueError('--score-ref', args.scoreRef, 'expected a number');
       let request: CriticalBatchRequest = {
         config,
@@ -124,8 +132,9 @@ export function makeCriticalBatchCommand(hooks: LongCommandHooks = {}): CommandM
       if (targets.some((t) => t.kind === 'score') && !baseline.reference) {
         throw new InvalidValueError('--scores', targets.filter((t) => t.kind === 'score').map((t) => t.label).join(','), `${config.env.id} has no reference return R_ref; give one with --score-ref`);
       }
+      const reachEpisodes = givenEpisodes ?? reachEpisodesOf(targets, baseline);
       const stopAt = args.stopAtTarget ? targetStop(targets, scaleOf(baseline)) : null;
-      if (stopAt !== null) request = { ...request, stop: { return: stopAt, episodes: args.reachEpisodes } };
+      request = { ...request, reachEpisodes, ...(stopAt !== null ? { stop: { return: stopAt, episodes: reachEpisodes } } : {}) };
       const plan = planCriticalBatch(request);
       await validatePlan(plan);
       checkOutDir(plan, out);
@@ -135,7 +144,7 @@ export function makeCriticalBatchCommand(hooks: LongCommandHooks = {}): CommandM
         runCriticalBatch({
           request,
           scoreRef: args.scoreRef,
-          analysis: { targets, component: args.component, reachEpisodes: args.reachEpisodes },
+          analysis: { targets, component: args.component, reachEpisodes },
           sweep: {
             out,
             workers,
