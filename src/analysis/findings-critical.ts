@@ -4,7 +4,7 @@
  * and the steps and samples each run needed to reach a target.
  */
 import type { TargetSpec } from './critical-batch-fit.js';
-import { firstReaching } from './noise-figures.js';
+import { bootstrapMany, firstReaching, type BootstrapOptions } from './noise-figures.js';
 import type { Figure, RunData } from './findings.js';
 
 /** Steps and samples (env steps) one run, or one batch size's median seed, needed to reach a target. */
@@ -96,6 +96,33 @@ export function logLogFit(pairs: readonly { x: number; y: number }[]): LogLogFit
   if (n < 2 || !(sxx > 0)) return { slope: NaN, intercept: NaN, r2: NaN, n };
   const slope = sxy / sxx;
   return { slope, intercept: my - slope * mx, r2: syy > 0 ? (sxy * sxy) / (sxx * syy) : 1, n };
+}
+
+/** A log-log fit with percentile-bootstrap intervals (points resampled with replacement) on its slope and r². */
+export interface LogLogFitIntervals extends LogLogFit {
+  readonly slopeLo: number;
+  readonly slopeHi: number;
+  readonly r2Lo: number;
+  readonly r2Hi: number;
+}
+
+/**
+ * `logLogFit` with intervals: the task-levels are the units resampled (each point one task-level and target), so the
+ * intervals say how much the slope and r² depend on which task-levels happened to be measured. NaN below 3 points.
+ */
+export function logLogFitIntervals(pairs: readonly { x: number; y: number }[], options: BootstrapOptions = {}): LogLogFitIntervals {
+  const fit = logLogFit(pairs);
+  const ok = pairs.filter((p) => positiveFinite(p.x) && positiveFinite(p.y));
+  if (ok.length < 3 || !Number.isFinite(fit.slope)) return { ...fit, slopeLo: NaN, slopeHi: NaN, r2Lo: NaN, r2Hi: NaN };
+  const [slope, r2] = bootstrapMany(
+    [ok],
+    ([sample]) => {
+      const f = logLogFit(sample!);
+      return [f.slope, f.r2];
+    },
+    { seed: 'log-log-fit', ...options },
+  );
+  return { ...fit, slopeLo: slope!.lo, slopeHi: slope!.hi, r2Lo: r2!.lo, r2Hi: r2!.hi };
 }
 
 /** Why a fit is not on the B_crit vs B_simple figure. */

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { runData } from '../../src/analysis/findings.js';
-import { bSimpleOverBCrit, logLogFit, measureOf, placeFit, stepsFromRuns, type CriticalFit } from '../../src/analysis/findings-critical.js';
+import { Rng } from '../../src/core/rng.js';
+import { bSimpleOverBCrit, logLogFit, logLogFitIntervals, measureOf, placeFit, stepsFromRuns, type CriticalFit } from '../../src/analysis/findings-critical.js';
 import { readRunFolder } from '../../src/run/run-folder.js';
 import { tempDir } from '../helpers/report-assert.js';
 import { writeRunFolder } from '../helpers/report-fixtures.js';
@@ -60,6 +61,20 @@ describe('critical-batch findings', () => {
     assert.equal(points[0]!.steps, Math.min(first(runs[0]!).update, first(runs[1]!).update));
     assert.equal(points[1]!.samples, first(runs[2]!).envSteps);
     assert.deepEqual(stepsFromRuns(runs, 1e9), []);
+  });
+
+  it('logLogFitIntervals: bootstrap over points covers the true slope of scattered data and narrows with more points', () => {
+    const rng = new Rng(5);
+    const scattered = (n: number) => Array.from({ length: n }, (_, i) => {
+      const x = 10 ** (1 + (3 * i) / (n - 1));
+      return { x, y: 2 * x ** 0.8 * 10 ** (0.15 * rng.normal()) };
+    });
+    const few = logLogFitIntervals(scattered(12));
+    assert.ok(few.slopeLo < 0.8 && 0.8 < few.slopeHi, `[${few.slopeLo}, ${few.slopeHi}]`);
+    assert.ok(few.r2Lo < few.r2 && few.r2 <= few.r2Hi && few.r2Hi <= 1);
+    const many = logLogFitIntervals(scattered(200));
+    assert.ok(many.slopeHi - many.slopeLo < 0.75 * (few.slopeHi - few.slopeLo), 'narrower with more task-levels');
+    assert.ok(Number.isNaN(logLogFitIntervals(scattered(2)).slopeLo), 'no interval below 3 points');
   });
 
   it('logLogFit: the power law y ∝ x^slope and its r²; measureOf: a fit\'s noise-scale measures', () => {

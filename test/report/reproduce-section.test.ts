@@ -24,6 +24,7 @@ describe('report: reproduce folder', () => {
       'critical-batch-level2-pareto-fronts',
       'bcrit-vs-bsimple',
       'noise-vs-bcrit',
+      'difficulty-vs-noise',
     ]);
     // reproduce.json: preset, status, machine, wall time per part, rules.
     for (const text of [
@@ -54,6 +55,23 @@ describe('report: reproduce folder', () => {
     for (const text of ['<td>critical-batch-level2</td><td>CartPole-v1 L2</td>', '▶ B_crit ≥ 2,600', 'not drawn: not fitted', 'B_crit above the batch sizes tried', '∞ (above the range measured; ≥ 2,600)']) {
       assert.ok(html.includes(text), `report shows ${text}`);
     }
+
+    // (a) the power law of each measure with bootstrap intervals over task-levels; (b) E_min vs the w-weighted B_simple.
+    assert.match(html, /Power law of each noise measure against B_crit over the task-levels/);
+    const difficulty = fs.readFileSync(path.join(dir, 'plots', 'difficulty-vs-noise.svg'), 'utf8');
+    for (const text of ['CartPole-v1 L0', 'CartPole-v1 L2', 'power law: slope']) assert.ok(difficulty.includes(text), `difficulty figure shows ${text}`);
+    // (c) appears once a part has its score scale (baseline.json): B_simple by normalised score per task-level.
+    assert.ok(!fs.existsSync(path.join(dir, 'plots', 'noise-by-score.svg')));
+    writeJsonAtomic(path.join(dir, 'critical-batch', 'baseline.json'), {
+      envId: 'CartPole-v1',
+      level: 0,
+      params: {},
+      random: { policy: 'random', episodes: 200, seed: 1, returnMean: 20, returnStd: 10, returnCi95: [18, 22] },
+      reference: { value: 500, basis: 'optimum', note: 'time limit' },
+    });
+    await writeReport(dir);
+    const byScore = fs.readFileSync(path.join(dir, 'plots', 'noise-by-score.svg'), 'utf8');
+    assert.ok(byScore.includes('CartPole-v1 L0') && !byScore.includes('CartPole-v1 L2'), 'only the part with a score scale');
 
     // Another preset's reproduce.json, and none at all.
     writeJsonAtomic(path.join(dir, 'reproduce.json'), reproduceManifest('full'));

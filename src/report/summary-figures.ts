@@ -1,0 +1,52 @@
+/**
+ * The data of the protocol's summary figures over the critical-batch parts of a folder: (a) the like-with-like fits
+ * (slope and r² of each noise measure against B_crit, with bootstrap intervals over task-levels), (b) E_min against
+ * the noise scale, (c) B_simple against normalised score per task-level.
+ */
+import { logLogFitIntervals, NOISE_MEASURES, type NoiseMeasure } from '../analysis/findings-critical.js';
+import { postUpdateReturns, POST_UPDATE_EPISODES } from '../analysis/score.js';
+import { noiseByScore } from '../analysis/score-progress.js';
+import { readBaseline, scaleOf } from '../experiments/critical-batch-baseline.js';
+import type { CriticalBatchDefinition } from '../experiments/critical-batch.js';
+import { taskName } from './critical-section.js';
+import type { CriticalInfo } from './load.js';
+import type { MeasurePoint } from './plots/noise-vs-bcrit.js';
+import type { DifficultyPoint, ScoreBinPoint } from './plots/summary.js';
+
+/** Per measure, the power law of the measure against B_crit with its intervals (rows of the fits table). */
+export function measureFits(points: readonly MeasurePoint[]): { measure: NoiseMeasure; fit: ReturnType<typeof logLogFitIntervals> }[] {
+  return NOISE_MEASURES.map((measure) => ({ measure, fit: logLogFitIntervals(points.filter((p) => p.measure === measure).map((p) => ({ x: p.bCrit, y: p.value }))) })).filter((m) => m.fit.n > 0);
+}
+
+/**
+ * E_min against the noise scale, one point per fitted target: the w-weighted B_simple where the folder has it (what
+ * eq. 2.7 says should match), else the ratio of means. Only targets with a fit inside the batch range (E_min known).
+ */
+export function difficultyPoints(infos: readonly CriticalInfo[]): DifficultyPoint[] {
+  return infos.flatMap((info) =>
+    info.fits.flatMap((f) => {
+      if (f.regime !== 'fit' || !(f.eMin > 0)) return [];
+      const w = f.extra?.bSimpleW.value ?? NaN;
+      const noise = Number.isFinite(w) && w > 0 ? w : f.bSimple.value;
+      return [{ group: taskName(info), text: f.spec?.label ?? '', noise, eMin: f.eMin, eMinLo: f.extra?.eMin.lo ?? NaN, eMinHi: f.extra?.eMin.hi ?? NaN }];
+    }),
+  );
+}
+
+/** B_simple per score bin of every run of each critical-batch part (its own component, its own estimate episodes). */
+export function scoreBinPoints(infos: readonly CriticalInfo[]): ScoreBinPoint[] {
+  return infos.flatMap((info) => {
+    const scale = scaleOf(readBaseline(info.dir));
+    if (!scale) return [];
+    const definition = info.manifest?.kind === 'critical-batch' ? (info.manifest.definition as CriticalBatchDefinition) : null;
+    const episodes = definition?.reachEpisodes ?? POST_UPDATE_EPISODES;
+    const runs = info.runs.flatMap((run) => {
+      const reach = postUpdateReturns(run.folder.metrics, episodes);
+      return reach ? [{ reach, noise: run.series.noise[info.component] }] : [];
+    });
+    if (runs.length === 0) return [];
+    return noiseByScore(runs, scale, { replicates: 500 })
+      .filter((bin) => bin.runs > 0)
+      .map((bin) => ({ group: taskName(info), score: bin.centre, bSimple: bin.bSimple.estimate, lo: bin.bSimple.lo, hi: bin.bSimple.hi, runs: bin.runs }));
+  });
+}
