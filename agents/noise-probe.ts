@@ -22,8 +22,8 @@
  *
  * Conv torso layers come after the dense layers in `factors()`, as explicit layers (`FactorLayer.flat`): their δ is
  * each sample's whole gradient of [W; b], formed from the input patches and δ at the conv output (conv.ts), where δ
- * there is Σ over the chains the conv feeds of (δ at the chain's first dense layer)·Wᵀ, times ReLU'. Conv networks
- * offer no `curvature()` (B_noise) yet.
+ * there is Σ over the chains the conv feeds of (δ at the chain's first dense layer)·Wᵀ, times ReLU'. They take part
+ * in `curvature()` (B_noise) the same way: the monitor perturbs their variables along the flattened unit gradients.
  *
  * Curvature (`curvature()`, for B_noise): the reference log π_θ₀(a_i|s_i) is taken when it is called; then
  * `factors(rows)` gives the same δ for the surrogate −Â_i·r_i, r_i = π_θ(a_i|s_i)/π_θ₀(a_i|s_i), and the value loss
@@ -157,8 +157,8 @@ export function buildNoiseProbe(spec: ProbeSpec): AgentNoiseProbe {
     },
   };
   // One curvature probe per NoiseProbe: its reference is θ at the first call, before any perturbation. Conv layers
-  // have no curvature path (B_noise) yet.
-  if (net.convs.length === 0) probe.curvature = () => (curvature ??= curvatureProbe(net, data, withValue, owned));
+  // take part as explicit factor layers (their per-sample gradients formed by conv.ts).
+  probe.curvature = () => (curvature ??= curvatureProbe(net, data, withValue, owned));
   if (spec.preconditioner) {
     const source = spec.preconditioner;
     probe.preconditioner = (variable: tf.Variable) => {

@@ -18,7 +18,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { NoiseComponent } from '../core/components.js';
-import { GradnoiseError } from '../core/errors.js';
 import { deltaTensor } from './factors.js';
 import type { GroupAssignment } from './groups.js';
 import { crossFitEstimate, type CrossFitHalf } from './h-norm.js';
@@ -100,17 +99,25 @@ export interface BNoiseMoments {
   readonly preconditioned: (NoiseMoments & { groups: number }) | null;
 }
 
-/** Variables of a component's factor layers with their [in+1, out] row split: kernel rows 0..in−1, bias row in. */
-function layerVariables(factors: GradientFactors, component: NoiseComponent): { layer: number; kernel: tf.Variable | null; bias: tf.Variable }[] {
+/**
+ * Variables of a component's factor layers with their [in+1, out] row split: kernel rows 0..in−1, bias row in; an
+ * explicit layer (conv) is one row [1, Σ sizes] over its `flat` variables, flattened row-major in order.
+ */
+function layerVariables(factors: GradientFactors, component: NoiseComponent): { layer: number; kernel: tf.Variable | null; bias: tf.Variable; flat: readonly tf.Variable[] | null }[] {
   const deltas = factors.deltas[component] ?? [];
-  return factors.layers.flatMap((layer, l) => (deltas[l] === undefined ? [] : [{ layer: l, kernel: layer.kernel, bias: layer.bias }]));
+  return factors.layers.flatMap((layer, l) => (deltas[l] === undefined ? [] : [{ layer: l, kernel: layer.kernel, bias: layer.bias, flat: layer.flat ?? null }]));
+}
+
+/** Every variable of one layer entry. */
+function variablesOf(v: { kernel: tf.Variable | null; bias: tf.Variable; flat: readonly tf.Variable[] | null }): tf.Variable[] {
+  return v.flat ? [...v.flat] : v.kernel ? [v.kernel, v.bias] : [v.bias];
 }
 
 /** Components that can share a perturbation: greedy, by disjoint variables. */
 function passGroups(factors: GradientFactors, components: readonly NoiseComponent[]): NoiseComponent[][] {
   const groups: { components: NoiseComponent[]; variables: Set<tf.Variable> }[] = [];
   for (const c of components) {
-    const vars = layerVariables(factors, c).flatMap((v) => (v.kernel ? [v.kernel, v.bias] : [v.bias]));
+    const vars = layerVariables(factors, c).flatMap(variablesOf);
     const fit = groups.find((g) => vars.every((v) => !g.variables.has(v)));
     if (fit) {
       fit.components.push(c);
@@ -133,8 +140,7 @@ export function measureBNoise(
   options: BNoiseOptions,
 ): Partial<Record<NoiseComponent, BNoiseMoments>> {
   const eps = options.epsilon;
-  if (factors.layers.some((layer) => layer.flat)) throw new GradnoiseError('runtime', 'measureBNoise: explicit (flat) factor layers, e.g. conv layers, have no curvature path yet');
-  const variables = [...new Set(components.flatMap((c) => layerVariables(factors, c).flatMap((v) => (v.kernel ? [v.kernel, v.bias] : [v.bias]))))];
+  const variables = [...new Set(components.flatMap((c) => layerVariables(factors, c).flatMap(variablesOf)))];
   const saved = variables.map((v) => tf.keep(v.clone()));
   const savedOf = new Map(variables.map((v, i) => [v, saved[i]!]));
   const unitIndex = (h: number) => [...Array(layout.units.count).keys()].filter((k) => layout.half[k] === h);
@@ -190,7 +196,7 @@ export function measureBNoise(
               // Per component and layer: the direction u_k [in+1, out] and the readout vectors [u_k, u_{k+1}, U_X]
               // split into their kernel rows and bias row (x̃·V = x·V_kernel + V_bias, no ones column per pass).
               const plan = group.map((c) => {
-                const layers = layerVariables(factors, c).map(({ layer, kernel, bias }) => {
+                const layers = layerVariables(factors, c).map(({ layer, kernel, bias, flat }) => {
                   const { vectors: mine, sum } = halfVectors.get(c)!.get(layer)!;
                   const pick = (unit: number) => tf.squeeze(tf.slice(mine, [unit, 0, 0], [1, -1, -1]), [0]) as tf.Tensor2D;
                   const u = pick(kk);
@@ -200,6 +206,7 @@ export function measureBNoise(
                     layer,
                     kernel,
                     bias,
+                    flat,
                     u,
                     inSize,
                     readKernel: inSize > 0 ? tf.slice(readout, [0, 0], [inSize, -1]) : null,
@@ -208,19 +215,33 @@ export function measureBNoise(
                 });
                 const norm = Math.sqrt(tf.addN(layers.map((l) => tf.sum(tf.square(l.u)))).dataSync()[0]!);
                 // θ₀ ± ε·u/|u|, per variable, both signs, computed once.
-                const steps = layers.map(({ u, inSize }) => {
+                const steps = layers.map(({ u, inSize, flat }) => {
                   const step = tf.mul(u, eps / (norm > 0 ? norm : 1));
-                  return { kernel: inSize > 0 ? tf.slice(step, [0, 0], [inSize, -1]) : null, bias: tf.reshape(tf.slice(step, [inSize, 0], [1, -1]), [-1]) };
+                  if (flat) {
+                    // An explicit layer's one row, cut back into its variables' shapes.
+                    const row = tf.reshape(step, [-1]);
+                    let offset = 0;
+                    const parts = flat.map((v) => {
+                      const part = tf.reshape(tf.slice(row, [offset], [v.size]), v.shape);
+                      offset += v.size;
+                      return part;
+                    });
+                    return { kernel: null, bias: null, flat: parts };
+                  }
+                  return { kernel: inSize > 0 ? tf.slice(step, [0, 0], [inSize, -1]) : null, bias: tf.reshape(tf.slice(step, [inSize, 0], [1, -1]), [-1]), flat: null };
                 });
                 return { c, layers, norm, steps };
               });
               const readOne = (sign: number): tf.Tensor[] => {
                 for (const { layers, steps } of plan) {
-                  layers.forEach(({ kernel, bias }, j) => {
+                  layers.forEach(({ kernel, bias, flat }, j) => {
                     const step = steps[j]!;
                     const move = (v: tf.Variable, t: tf.Tensor) => v.assign(sign > 0 ? tf.add(savedOf.get(v)!, t) : tf.sub(savedOf.get(v)!, t));
-                    if (kernel) move(kernel, step.kernel!);
-                    move(bias, step.bias);
+                    if (flat) flat.forEach((v, k) => move(v, step.flat![k]!));
+                    else {
+                      if (kernel) move(kernel, step.kernel!);
+                      move(bias, step.bias!);
+                    }
                   });
                 }
                 const cf = curvature.factors(rowsY);

@@ -129,14 +129,21 @@ interface Supervised {
   readonly kernel: tf.Variable | null;
   readonly bias: tf.Variable;
   readonly a: tf.Tensor1D;
+  /**
+   * Bias-only models may instead present their parameters as an explicit layer (as conv layers are): θ is these
+   * variables flattened and concatenated (`bias` is the last of them), δ_i the whole per-sample gradient.
+   */
+  readonly flat?: readonly tf.Variable[];
 }
 
 function supervisedProbe(model: Supervised, x: tf.Tensor2D, y: tf.Tensor2D, numEnvs: number): NoiseProbe {
   const n = y.shape[0];
-  const out = model.bias.shape[0]!;
-  const variables = model.kernel ? [model.kernel, model.bias] : [model.bias];
+  const flat = model.flat;
+  const theta = () => (flat ? (tf.concat(flat.map((v) => tf.reshape(v, [-1]))) as tf.Tensor1D) : model.bias);
+  const out = flat ? flat.reduce((s, v) => s + v.size, 0) : model.bias.shape[0]!;
+  const variables = flat ? [...flat] : model.kernel ? [model.kernel, model.bias] : [model.bias];
   const z = (rows: tf.Tensor2D, tap?: tf.Tensor2D) => {
-    let pre = (model.kernel ? tf.add(tf.matMul(rows, model.kernel), model.bias) : tf.add(tf.zeros([rows.shape[0], out]), model.bias)) as tf.Tensor2D;
+    let pre = (model.kernel ? tf.add(tf.matMul(rows, model.kernel), model.bias) : tf.add(tf.zeros([rows.shape[0], out]), theta())) as tf.Tensor2D;
     if (tap) pre = tf.add(pre, tap);
     return pre;
   };
@@ -151,7 +158,7 @@ function supervisedProbe(model: Supervised, x: tf.Tensor2D, y: tf.Tensor2D, numE
     const xs = idx ? (tf.gather(x, idx) as tf.Tensor2D) : x;
     const ys = idx ? (tf.gather(y, idx) as tf.Tensor2D) : y;
     return {
-      layers: [{ kernel: model.kernel, bias: model.bias, input: model.kernel ? xs : (tf.zeros([ys.shape[0], 0]) as tf.Tensor2D) }],
+      layers: [{ kernel: model.kernel, bias: model.bias, input: model.kernel ? xs : (tf.zeros([ys.shape[0], 0]) as tf.Tensor2D), ...(flat ? { flat } : {}) }],
       deltas: { policy: [tf.mul(model.a, tf.sub(z(xs), ys)) as tf.Tensor2D] },
     };
   };
@@ -222,6 +229,28 @@ describe('B_noise on supervised quadratic models with known H', () => {
       tf.dispose([model.bias, model.a]);
     });
   }
+
+  it('an explicit (conv-style) layer: the same fixed-Hessian closed forms with θ split over a [2, 2] and a [2] variable', () => {
+    const a = [1, 3, 10, 1, 3, 10];
+    const e = [0.5, 0.3, 0.1, -0.2, 0.4, -0.1];
+    const s = [0.2, 0.4, 0.8, 0.3, 0.6, 0.5];
+    const w = tf.variable(tf.tensor2d(e.slice(0, 4), [2, 2]));
+    const b = tf.variable(tf.tensor1d(e.slice(4)));
+    const model: Supervised = { kernel: null, bias: b, a: tf.tensor1d(a), flat: [w, b] };
+    const d = a.length;
+    const draw = (rng: Rng) => ({ x: tf.zeros([n, 0]) as tf.Tensor2D, y: tf.mul(tf.tensor2d(gaussian(rng, n * d), [n, d]), tf.tensor1d(s)) as tf.Tensor2D });
+    const before = [w, b].map((v) => v.dataSync().slice());
+    const summary = runSupervised(model, draw, 60);
+    const sum = (f: (j: number) => number) => a.reduce((acc, _, j) => acc + f(j), 0);
+    const bNoise = sum((j) => a[j]! ** 3 * s[j]! ** 2) / sum((j) => a[j]! ** 3 * e[j]! ** 2);
+    const bn = summary.bNoise!.mean;
+    assert.ok(bn.resolved && bn.lo <= bNoise && bNoise <= bn.hi, `B_noise ${bNoise} outside [${bn.lo}, ${bn.hi}]`);
+    assert.ok(Math.abs(bn.bSimple / bNoise - 1) < 0.15, `B_noise ${bn.bSimple} vs ${bNoise}`);
+    assert.ok(Math.abs(bn.gradSq / sum((j) => a[j]! ** 3 * e[j]! ** 2) - 1) < 0.15, `GᵀHG ${bn.gradSq}`);
+    // Every variable of the layer is moved and put back bit for bit.
+    [w, b].forEach((v, k) => assert.deepEqual(v.dataSync(), before[k]));
+    tf.dispose([w, b, model.a]);
+  });
 
   it('linear regression, H = a·E[x̃x̃ᵀ] = a·I from noisy per-sample Hessians: B_noise = B_simple = ((d+2)|w|² + d·b² + (d+1)s²)/(|w|² + b²)', () => {
     const d = 3;
