@@ -114,6 +114,7 @@ describe('reproduce presets', () => {
       assert.ok(part.targets!.every((t) => t.kind === 'score'), `${part.name}: score targets`);
       // Every run stops once it reaches the highest target, fixed from the random-policy baseline before any run.
       const config = part.plan.runs[0]!.config;
+      assert.equal(config.monitor.bNoise, true, `${part.name}: B_noise beside B_simple`);
       const scale = scaleOf(measureBaseline(config))!;
       const highest = Math.max(...part.targets!.map((t) => scale.random + t.value * (scale.reference - scale.random)));
       assert.equal(part.request!.stop?.return, highest, part.name);
