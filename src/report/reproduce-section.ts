@@ -14,8 +14,7 @@ import { noiseVsBCrit } from './plots/noise-vs-bcrit.js';
 import { metaTable, note, section, slug, table, type ReportPage, type Section } from './html.js';
 import type { CriticalInfo, ReproduceInfo, SweepInfo } from './load.js';
 import { bCritVsBSimple } from './plots/critical.js';
-import { difficultyVsNoise, noiseByScorePlot } from './plots/summary.js';
-import { difficultyPoints, measureFits, scoreBinPoints } from './summary-figures.js';
+import { protocolFigures } from './summary-figures.js';
 import { backendsUsed, runSection } from './run-section.js';
 import { familyFindingsTable, findingsInWords, sweepFindings, sweepSection } from './sweep-section.js';
 
@@ -68,38 +67,9 @@ export async function reproduceSections(page: ReportPage, info: ReproduceInfo): 
         ),
       );
     }
-    const fits = measureFits(measures);
-    const fitsTable =
-      fits.length > 0
-        ? table(
-            'Power law of each noise measure against B_crit over the task-levels (log-log least squares; 95% bootstrap over task-levels)',
-            ['measure', 'points', 'slope', 'slope 95%', 'r²', 'r² 95%'],
-            fits.map(({ measure, fit }) => [measure, String(fit.n), formatValue(fit.slope), `[${formatValue(fit.slopeLo)}, ${formatValue(fit.slopeHi)}]`, formatValue(fit.r2), `[${formatValue(fit.r2Lo)}, ${formatValue(fit.r2Hi)}]`]),
-          )
-        : '';
-    const difficulty = difficultyPoints(criticals);
-    if (difficulty.length > 0) {
-      const svg = await difficultyVsNoise(difficulty, { id: 'difficulty-vs-noise', title: `Difficulty vs noise scale: ${new Set(difficulty.map((d) => d.group)).size} task-levels` });
-      figures.push(
-        page.figure(
-          'difficulty-vs-noise',
-          svg,
-          'E_min (env steps to the target in the small-batch limit, from the critical-batch fit, with its 95% profile-likelihood interval) against B_simple averaged up to the target (w-weighted where measured, else ratio of means), per task-level and target (log-log); dashed: least-squares power law. The paper: harder tasks have larger noise scales.',
-        ),
-      );
-    }
-    const byScore = scoreBinPoints(criticals);
-    if (byScore.length > 0) {
-      const svg = await noiseByScorePlot(byScore, { id: 'noise-by-score' });
-      figures.push(
-        page.figure(
-          'noise-by-score',
-          svg,
-          'B_simple (each part’s compared component) against the normalised score of the post-update return at the parameters measured, in fixed bins 0.2 wide, pooled (ratio of means) over every run of each task-level — all batch sizes and learning rates; bars: 95% bootstrap over runs. The paper: the noise scale grows as the agent improves.',
-        ),
-      );
-    }
-    sections.push(section('Noise scale vs critical batch size', { figures, findings: [fitsTable, criticalSummaryTable(criticals)].filter((x) => x.length > 0) }, ['figures', 'findings']));
+    const protocol = await protocolFigures(page, criticals, measures);
+    figures.push(...protocol.figures);
+    sections.push(section('Noise scale vs critical batch size', { figures, findings: [...protocol.findings, criticalSummaryTable(criticals)] }, ['figures', 'findings']));
   }
 
   for (const part of info.parts) {

@@ -11,7 +11,9 @@ import type { CriticalBatchDefinition } from '../experiments/critical-batch.js';
 import { taskName } from './critical-section.js';
 import type { CriticalInfo } from './load.js';
 import type { MeasurePoint } from './plots/noise-vs-bcrit.js';
-import type { DifficultyPoint, ScoreBinPoint } from './plots/summary.js';
+import { difficultyVsNoise, noiseByScorePlot, type DifficultyPoint, type ScoreBinPoint } from './plots/summary.js';
+import { formatValue } from '../analysis/findings-format.js';
+import { table, type ReportPage } from './html.js';
 
 /** Per measure, the power law of the measure against B_crit with its intervals (rows of the fits table). */
 export function measureFits(points: readonly MeasurePoint[]): { measure: NoiseMeasure; fit: ReturnType<typeof logLogFitIntervals> }[] {
@@ -49,4 +51,38 @@ export function scoreBinPoints(infos: readonly CriticalInfo[]): ScoreBinPoint[] 
       .filter((bin) => bin.runs > 0)
       .map((bin) => ({ group: taskName(info), score: bin.centre, bSimple: bin.bSimple.estimate, lo: bin.bSimple.lo, hi: bin.bSimple.hi, runs: bin.runs }));
   });
+}
+
+/**
+ * The fits table of (a) and figures (b) and (c) over a folder's critical-batch parts, as the report shows them beside
+ * the like-with-like figure.
+ */
+export async function protocolFigures(page: ReportPage, criticals: readonly CriticalInfo[], measures: readonly MeasurePoint[]): Promise<{ figures: string[]; findings: string[] }> {
+  const figures: string[] = [];
+  const findings: string[] = [];
+  const fits = measureFits(measures);
+  if (fits.length > 0) {
+    const range = (lo: number, hi: number) => `[${formatValue(lo)}, ${formatValue(hi)}]`;
+    findings.push(
+      table(
+        'Power law of each noise measure against B_crit over the task-levels (log-log least squares; 95% bootstrap over task-levels)',
+        ['measure', 'points', 'slope', 'slope 95%', 'r²', 'r² 95%'],
+        fits.map(({ measure, fit }) => [measure, String(fit.n), formatValue(fit.slope), range(fit.slopeLo, fit.slopeHi), formatValue(fit.r2), range(fit.r2Lo, fit.r2Hi)]),
+      ),
+    );
+  }
+  const difficulty = difficultyPoints(criticals);
+  if (difficulty.length > 0) {
+    const title = `Difficulty vs noise scale: ${new Set(difficulty.map((d) => d.group)).size} task-levels`;
+    const caption =
+      'E_min (env steps to the target in the small-batch limit, from the critical-batch fit, with its 95% profile-likelihood interval) against B_simple averaged up to the target (w-weighted where measured, else ratio of means), per task-level and target (log-log); dashed: least-squares power law. The paper: harder tasks have larger noise scales.';
+    figures.push(page.figure('difficulty-vs-noise', await difficultyVsNoise(difficulty, { id: 'difficulty-vs-noise', title }), caption));
+  }
+  const byScore = scoreBinPoints(criticals);
+  if (byScore.length > 0) {
+    const caption =
+      'B_simple (each part’s compared component) against the normalised score of the post-update return at the parameters measured, in fixed bins 0.2 wide, pooled (ratio of means) over every run of each task-level — all batch sizes and learning rates; bars: 95% bootstrap over runs. The paper: the noise scale grows as the agent improves.';
+    figures.push(page.figure('noise-by-score', await noiseByScorePlot(byScore, { id: 'noise-by-score' }), caption));
+  }
+  return { figures, findings };
 }
