@@ -174,3 +174,45 @@ export function stepsFromRuns(runs: readonly RunData[], target: number): StepsTo
   }
   return [...best.values()].sort((a, b) => a.batchSize - b.batchSize);
 }
+
+/** One task-level's E_min at one target, as the difficulty verdict compares them. */
+export interface LevelEMin {
+  readonly env: string;
+  readonly level: number;
+  readonly target: string;
+  readonly eMin: Figure;
+}
+
+/** A level against the lowest level of its env measured at the same target. */
+export interface DifficultyVerdict extends LevelEMin {
+  /** The lowest level measured (the comparison's base). */
+  readonly baseLevel: number;
+  /** E_min ÷ the base level's E_min. */
+  readonly ratio: number;
+  /**
+   * `harder`: the interval lies wholly above the base level's; `easier`: wholly below; `not distinguishable`:
+   * the intervals overlap; `base`: the base level itself; `unknown`: no E_min interval on one side.
+   */
+  readonly verdict: 'harder' | 'easier' | 'not distinguishable' | 'base' | 'unknown';
+}
+
+/**
+ * Difficulty measured, not assumed (docs/science.md, the critical-batch protocol): per env and target, every level's
+ * E_min against the lowest level's; a level counts as harder only where its E_min interval lies above the base's.
+ */
+export function difficultyVerdicts(entries: readonly LevelEMin[]): DifficultyVerdict[] {
+  const known = (f: Figure) => Number.isFinite(f.value) && Number.isFinite(f.lo) && Number.isFinite(f.hi) && f.value > 0;
+  const groups = new Map<string, LevelEMin[]>();
+  for (const e of entries) groups.set(`${e.env}|${e.target}`, [...(groups.get(`${e.env}|${e.target}`) ?? []), e]);
+  return [...groups.values()].flatMap((group) => {
+    const sorted = [...group].sort((a, b) => a.level - b.level);
+    const base = sorted[0]!;
+    return sorted.map((e): DifficultyVerdict => {
+      const ratio = e.eMin.value / base.eMin.value;
+      if (e === base) return { ...e, baseLevel: base.level, ratio, verdict: 'base' };
+      if (!known(e.eMin) || !known(base.eMin)) return { ...e, baseLevel: base.level, ratio, verdict: 'unknown' };
+      const verdict = e.eMin.lo > base.eMin.hi ? 'harder' : e.eMin.hi < base.eMin.lo ? 'easier' : 'not distinguishable';
+      return { ...e, baseLevel: base.level, ratio, verdict };
+    });
+  });
+}

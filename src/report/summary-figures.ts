@@ -3,7 +3,7 @@
  * (slope and r² of each noise measure against B_crit, with bootstrap intervals over task-levels), (b) E_min against
  * the noise scale, (c) B_simple against normalised score per task-level.
  */
-import { logLogFitIntervals, NOISE_MEASURES, type NoiseMeasure } from '../analysis/findings-critical.js';
+import { difficultyVerdicts, logLogFitIntervals, NOISE_MEASURES, type LevelEMin, type NoiseMeasure } from '../analysis/findings-critical.js';
 import { postUpdateReturns, POST_UPDATE_EPISODES } from '../analysis/score.js';
 import { noiseByScore } from '../analysis/score-progress.js';
 import { readBaseline, scaleOf } from '../experiments/critical-batch-baseline.js';
@@ -12,7 +12,7 @@ import { taskName } from './critical-section.js';
 import type { CriticalInfo } from './load.js';
 import type { MeasurePoint } from './plots/noise-vs-bcrit.js';
 import { difficultyVsNoise, noiseByScorePlot, type DifficultyPoint, type ScoreBinPoint } from './plots/summary.js';
-import { formatValue } from '../analysis/findings-format.js';
+import { formatFigure, formatValue } from '../analysis/findings-format.js';
 import { table, type ReportPage } from './html.js';
 
 /** Per measure, the power law of the measure against B_crit with its intervals (rows of the fits table). */
@@ -31,6 +31,17 @@ export function difficultyPoints(infos: readonly CriticalInfo[]): DifficultyPoin
       const w = f.extra?.bSimpleW.value ?? NaN;
       const noise = Number.isFinite(w) && w > 0 ? w : f.bSimple.value;
       return [{ group: taskName(info), text: f.spec?.label ?? '', noise, eMin: f.eMin, eMinLo: f.extra?.eMin.lo ?? NaN, eMinHi: f.extra?.eMin.hi ?? NaN }];
+    }),
+  );
+}
+
+/** E_min of every fitted target of every part (the difficulty verdict's input). */
+export function levelEMins(infos: readonly CriticalInfo[]): LevelEMin[] {
+  return infos.flatMap((info) =>
+    info.fits.flatMap((f) => {
+      if (!Number.isFinite(info.level)) return [];
+      const eMin = f.regime === 'fit' && f.extra ? f.extra.eMin : { value: NaN, lo: NaN, hi: NaN, n: 0 };
+      return [{ env: info.env, level: info.level, target: f.spec?.label ?? formatValue(f.target), eMin }];
     }),
   );
 }
@@ -68,6 +79,16 @@ export async function protocolFigures(page: ReportPage, criticals: readonly Crit
         'Power law of each noise measure against B_crit over the task-levels (log-log least squares; 95% bootstrap over task-levels)',
         ['measure', 'points', 'slope', 'slope 95%', 'r²', 'r² 95%'],
         fits.map(({ measure, fit }) => [measure, String(fit.n), formatValue(fit.slope), range(fit.slopeLo, fit.slopeHi), formatValue(fit.r2), range(fit.r2Lo, fit.r2Hi)]),
+      ),
+    );
+  }
+  const verdicts = difficultyVerdicts(levelEMins(criticals));
+  if (verdicts.some((v) => v.verdict !== 'base')) {
+    findings.push(
+      table(
+        'Difficulty measured: E_min per level against the lowest level measured at the same target (harder only where the 95% intervals do not overlap)',
+        ['env', 'target', 'level', 'E_min (env steps)', '÷ base level', 'verdict'],
+        verdicts.map((v) => [v.env, v.target, v.verdict === 'base' ? `${v.level} (base)` : String(v.level), formatFigure(v.eMin), v.verdict === 'base' ? '1' : formatValue(v.ratio), v.verdict === 'base' ? '–' : v.verdict]),
       ),
     );
   }

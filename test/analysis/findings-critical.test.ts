@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { runData } from '../../src/analysis/findings.js';
 import { Rng } from '../../src/core/rng.js';
-import { bSimpleOverBCrit, logLogFit, logLogFitIntervals, measureOf, placeFit, stepsFromRuns, type CriticalFit } from '../../src/analysis/findings-critical.js';
+import { bSimpleOverBCrit, difficultyVerdicts, logLogFit, logLogFitIntervals, measureOf, placeFit, stepsFromRuns, type CriticalFit } from '../../src/analysis/findings-critical.js';
 import { readRunFolder } from '../../src/run/run-folder.js';
 import { tempDir } from '../helpers/report-assert.js';
 import { writeRunFolder } from '../helpers/report-fixtures.js';
@@ -61,6 +61,24 @@ describe('critical-batch findings', () => {
     assert.equal(points[0]!.steps, Math.min(first(runs[0]!).update, first(runs[1]!).update));
     assert.equal(points[1]!.samples, first(runs[2]!).envSteps);
     assert.deepEqual(stepsFromRuns(runs, 1e9), []);
+  });
+
+  it('difficultyVerdicts: a level is harder only where its E_min interval lies above the lowest level\'s', () => {
+    const e = (value: number, lo: number, hi: number) => ({ value, lo, hi, n: 5 });
+    const verdicts = difficultyVerdicts([
+      { env: 'Catch-v0', level: 4, target: 's=0.8', eMin: e(9000, 6000, 14000) },
+      { env: 'Catch-v0', level: 0, target: 's=0.8', eMin: e(3000, 2000, 5000) },
+      { env: 'Catch-v0', level: 2, target: 's=0.8', eMin: e(4500, 3000, 7000) },
+      { env: 'Catch-v0', level: 2, target: 's=0.5', eMin: e(500, 400, 600) },
+      { env: 'Catch-v0', level: 0, target: 's=0.5', eMin: e(1500, 1000, 2000) },
+      { env: 'Catch-v0', level: 4, target: 's=0.5', eMin: e(NaN, NaN, NaN) },
+      { env: 'DeepSea-v0', level: 0, target: 's=0.8', eMin: e(100, 50, 200) },
+    ]);
+    const of = (target: string, level: number) => verdicts.find((v) => v.target === target && v.level === level && v.env === 'Catch-v0')!;
+    assert.deepEqual([of('s=0.8', 0).verdict, of('s=0.8', 2).verdict, of('s=0.8', 4).verdict], ['base', 'not distinguishable', 'harder']);
+    assert.equal(of('s=0.8', 4).ratio, 3);
+    assert.deepEqual([of('s=0.5', 2).verdict, of('s=0.5', 4).verdict], ['easier', 'unknown']);
+    assert.equal(verdicts.find((v) => v.env === 'DeepSea-v0')!.verdict, 'base', 'a lone level is its own base');
   });
 
   it('logLogFitIntervals: bootstrap over points covers the true slope of scattered data and narrows with more points', () => {

@@ -58,6 +58,9 @@ describe('report: reproduce folder', () => {
 
     // (a) the power law of each measure with bootstrap intervals over task-levels; (b) E_min vs the w-weighted B_simple.
     assert.match(html, /Power law of each noise measure against B_crit over the task-levels/);
+    // Difficulty measured: level 2 against level 0 per target (the fixture's E_min intervals overlap).
+    assert.match(html, /Difficulty measured: E_min per level/);
+    assert.ok(html.includes('<td>0 (base)</td>') && html.includes('<td>not distinguishable</td>'), 'level 2 vs level 0 verdicts');
     const difficulty = fs.readFileSync(path.join(dir, 'plots', 'difficulty-vs-noise.svg'), 'utf8');
     for (const text of ['CartPole-v1 L0', 'CartPole-v1 L2', 'power law: slope']) assert.ok(difficulty.includes(text), `difficulty figure shows ${text}`);
     // (c) appears once a part has its score scale (baseline.json): B_simple by normalised score per task-level.
