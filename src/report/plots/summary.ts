@@ -39,7 +39,7 @@ export function difficultyVsNoiseSpec(points: readonly DifficultyPoint[], option
   const xs = logScale(rows.map((r) => r.noise), 1.5);
   const ys = logScale(rows.flatMap((r) => [r.eMin, r.lo, r.hi]), 1.5);
   const groups = [...new Set(rows.map((r) => r.group))];
-  const color = colorEncoding('group', groups, false, 'task-level');
+  const color = { ...colorEncoding('group', groups, false, 'task-level'), legend: { labelLimit: 0 } };
   const x = { field: 'noise', type: 'quantitative' as const, title: 'B_simple averaged up to the target (samples)', scale: xs.scale, axis: xs.axis };
   const y = { field: 'eMin', type: 'quantitative' as const, title: 'E_min: env steps to the target at small batches', scale: ys.scale, axis: ys.axis };
   const line = Number.isFinite(fit.slope)
@@ -77,7 +77,7 @@ export function noiseByScoreSpec(points: readonly ScoreBinPoint[], options: Plot
     .map((p) => ({ ...p, lo: positive(p.lo) ? p.lo : p.bSimple, hi: Number.isFinite(p.hi) && p.hi > 0 ? p.hi : p.bSimple }));
   const ys = logScale(rows.flatMap((r) => [r.bSimple, r.lo, r.hi]), 1.5);
   const groups = [...new Set(rows.map((r) => r.group))];
-  const color = colorEncoding('group', groups, false, 'task-level');
+  const color = { ...colorEncoding('group', groups, false, 'task-level'), legend: { labelLimit: 0 } };
   const x = { field: 'score', type: 'quantitative' as const, title: 'normalised score s of the post-update return (bin centre)', scale: { domain: [0, 1] } };
   const y = { field: 'bSimple', type: 'quantitative' as const, title: AXIS.bSimple, scale: ys.scale, axis: ys.axis };
   return {
