@@ -124,7 +124,10 @@ export function makeCriticalBatchCommand(hooks: LongCommandHooks = {}): CommandM
         lrExtensions: args.lrExtensions,
         minBatchSpan: args.minBatchSpan,
       };
-      const out = args.out ?? path.join('results', planCriticalBatch(request).name);
+      // Validating loads an env module (env.module) too, which the baseline below needs.
+      const initial = planCriticalBatch(request);
+      await validatePlan(initial);
+      const out = args.out ?? path.join('results', initial.name);
       // R_random and R_ref are fixed before any run (written by runCriticalBatch); the default targets depend on
       // whether the task has an R_ref, and the stopping return on both.
       const baseline = planBaseline(out, config, args.scoreRef);
@@ -135,8 +138,8 @@ export function makeCriticalBatchCommand(hooks: LongCommandHooks = {}): CommandM
       const reachEpisodes = givenEpisodes ?? reachEpisodesOf(targets, baseline);
       const stopAt = args.stopAtTarget ? targetStop(targets, scaleOf(baseline)) : null;
       request = { ...request, reachEpisodes, ...(stopAt !== null ? { stop: { return: stopAt, episodes: reachEpisodes } } : {}) };
+      // The same plan with the stopping return and K in every run's config (schema-checked as it is built).
       const plan = planCriticalBatch(request);
-      await validatePlan(plan);
       checkOutDir(plan, out);
       const targetArg = targets.map((t) => t.label).join(',');
       const progress = Progress.modeFor(args.quiet);
