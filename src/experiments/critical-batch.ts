@@ -228,14 +228,19 @@ export function parseNumberList(text: string, name: string, options: { integer?:
 }
 
 /**
- * The return at which runs can stop: the highest target, when every target is a fixed return (an absolute one, or a
- * score with the scale known before the runs); null when some target is a fraction of the reached range, which is
- * only known once every run has ended.
+ * Every target as a return when all are fixed before the runs (absolute returns, or scores with the scale known);
+ * null when some target is a fraction of the reached range, which is only known once every run has ended.
  */
-export function targetStop(targets: readonly TargetSpec[], scale: ScoreScale | null): number | null {
+function fixedTargetReturns(targets: readonly TargetSpec[], scale: ScoreScale | null): number[] | null {
   if (targets.length === 0 || targets.some((t) => t.kind !== 'return' && !(t.kind === 'score' && scale))) return null;
   const values = targets.map((t) => resolveTarget(t, { min: NaN, max: NaN }, scale ?? undefined));
-  return values.every(Number.isFinite) ? Math.max(...values) : null;
+  return values.every(Number.isFinite) ? values : null;
+}
+
+/** The return at which runs can stop: the highest target, when every target is fixed (`fixedTargetReturns`). */
+export function targetStop(targets: readonly TargetSpec[], scale: ScoreScale | null): number | null {
+  const values = fixedTargetReturns(targets, scale);
+  return values ? Math.max(...values) : null;
 }
 
 /**
@@ -243,10 +248,8 @@ export function targetStop(targets: readonly TargetSpec[], scale: ScoreScale | n
  * standard errors of random play above R_random); the default 10 where a target is a fraction of the reached range.
  */
 export function reachEpisodesOf(targets: readonly TargetSpec[], baseline: Baseline): number {
-  const scale = scaleOf(baseline);
-  if (targets.length === 0 || targets.some((t) => t.kind !== 'return' && !(t.kind === 'score' && scale))) return POST_UPDATE_EPISODES;
-  const lowest = Math.min(...targets.map((t) => resolveTarget(t, { min: NaN, max: NaN }, scale ?? undefined)));
-  return reachEpisodesFor(lowest, baseline.random) ?? POST_UPDATE_EPISODES;
+  const values = fixedTargetReturns(targets, scaleOf(baseline));
+  return (values && reachEpisodesFor(Math.min(...values), baseline.random)) ?? POST_UPDATE_EPISODES;
 }
 
 /** `25%,50%,200,s=0.8` → fractions of the reached return range, absolute returns and normalised scores. */
