@@ -243,10 +243,7 @@ export function targetStop(targets: readonly TargetSpec[], scale: ScoreScale | n
   return values ? Math.max(...values) : null;
 }
 
-/**
- * Episodes of the post-update estimate for these targets (score.ts `reachEpisodesFor`: the lowest target REACH_Z
- * standard errors of random play above R_random); the default 10 where a target is a fraction of the reached range.
- */
+/** Episodes of the post-update estimate (score.ts `reachEpisodesFor` at the lowest fixed target; else the default 10). */
 export function reachEpisodesOf(targets: readonly TargetSpec[], baseline: Baseline): number {
   const values = fixedTargetReturns(targets, scaleOf(baseline));
   return (values && reachEpisodesFor(Math.min(...values), baseline.random)) ?? POST_UPDATE_EPISODES;
