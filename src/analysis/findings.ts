@@ -20,7 +20,7 @@ import { NOISE_COMPONENTS, type NoiseComponent } from '../core/components.js';
 import type { RunConfig } from '../config/schema.js';
 import type { NoiseColumn } from '../monitor/monitor.js';
 import { cellNumber } from '../run/csv.js';
-import type { RunFolder, RunMeta } from '../run/run-folder.js';
+import type { RunFolder, RunFolderReadOptions, RunMeta } from '../run/run-folder.js';
 import {
   firstReaching,
   growthAggregate,
@@ -170,6 +170,37 @@ export function trendSign(t: Trend): 1 | -1 | 0 {
 
 // ---------------------------------------------------------------------------------------------------------------
 // Runs
+
+/**
+ * The log columns the findings and the report read (src/analysis; src/report: run-section.ts and the plots); the
+ * others are detail for a reader of the files. Held whole as rows of strings, logs took ~12× their size on disk in
+ * memory (a 10-part critical-batch reproduction holds 628 MB of them: past Node's default heap); kept to these
+ * columns, ~2.6× (four bandit parts, 21.5 MB of logs: 255 MB of heap before, 56 MB after).
+ */
+export const FINDINGS_METRICS_COLUMNS: readonly string[] = ['update', 'env_steps', 'episodes', 'return_mean', 'return_sum', 'batch_size'];
+
+export const FINDINGS_NOISE_COLUMNS: readonly NoiseColumn[] = [
+  'update',
+  'env_steps',
+  'component',
+  'layer',
+  'grad_sq',
+  'trace_sigma',
+  'b_simple',
+  'b_simple_lo',
+  'b_simple_hi',
+  'trace_h_sigma',
+  'g_h_g',
+  'b_noise',
+  'b_noise_lo',
+  'b_noise_hi',
+];
+
+/** How the analyses and the report read a run folder: those columns, and noise.csv's component rows (per-layer rows are detail). */
+export const READ_FOR_FINDINGS: RunFolderReadOptions = {
+  metrics: { columns: FINDINGS_METRICS_COLUMNS },
+  noise: { columns: FINDINGS_NOISE_COLUMNS, where: (row) => row['layer'] === undefined || row['layer'] === '' || row['layer'] === 'all' },
+};
 
 /** One run as the findings read it: its folder (noise.csv component rows only), series and identity. */
 export interface RunData {

@@ -11,7 +11,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { figureRead, runData, type Figure, type RunData } from '../analysis/findings.js';
+import { figureRead, READ_FOR_FINDINGS, runData, type Figure, type RunData } from '../analysis/findings.js';
 import { stepsFromRuns, type CriticalFit } from '../analysis/findings-critical.js';
 import { formatSetting } from '../analysis/findings-format.js';
 import type { RunConfig } from '../config/schema.js';
@@ -87,7 +87,7 @@ export function detectFolder(dir: string): FolderKind | null {
  * config its sweep.json planned, used while the run's own config.json is missing (a run that has not started).
  */
 export function loadRun(dir: string, sweepRow: Readonly<Record<string, string>> = {}, planned: RunConfig | null = null): RunData {
-  return runData(readRunFolder(dir), { planned, matchedTarget: cellNumber(sweepRow['matched_target']) });
+  return runData(readRunFolder(dir, READ_FOR_FINDINGS), { planned, matchedTarget: cellNumber(sweepRow['matched_target']) });
 }
 
 /** The run folders under `dir/runs/` (else directly under `dir`), in sweep.json's order. */

@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { RunConfig } from '../config/schema.js';
 import { InvalidValueError, onFile } from '../core/errors.js';
 import type { NoiseSummary } from '../monitor/monitor.js';
-import { attempt, readCsvIfExists, writeFileAtomic, type CsvTable } from './csv.js';
+import { attempt, readCsvIfExists, writeFileAtomic, type CsvReadOptions, type CsvTable } from './csv.js';
 import type { WebGpuAdapter } from './webgpu.js';
 
 export type RunStatus = 'completed' | 'interrupted' | 'diverged' | 'failed';
@@ -160,12 +160,18 @@ export interface RunFolder {
   noise: CsvTable | null;
 }
 
-export function readRunFolder(dir: string): RunFolder {
+/** What `readRunFolder` keeps of the logs: a reader that needs a few of their columns says which. */
+export interface RunFolderReadOptions {
+  readonly metrics?: CsvReadOptions;
+  readonly noise?: CsvReadOptions;
+}
+
+export function readRunFolder(dir: string, options: RunFolderReadOptions = {}): RunFolder {
   return {
     dir,
     config: readJsonIfExists<RunFolderConfig>(path.join(dir, RUN_FILES.config)),
     summary: readJsonIfExists<RunSummary>(path.join(dir, RUN_FILES.summary)),
-    metrics: readCsvIfExists(path.join(dir, RUN_FILES.metrics)),
-    noise: readCsvIfExists(path.join(dir, RUN_FILES.noise)),
+    metrics: readCsvIfExists(path.join(dir, RUN_FILES.metrics), options.metrics),
+    noise: readCsvIfExists(path.join(dir, RUN_FILES.noise), options.noise),
   };
 }

@@ -3,9 +3,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import { componentFindings, FINDINGS_METRICS_COLUMNS, FINDINGS_NOISE_COLUMNS, READ_FOR_FINDINGS, runData } from '../../src/analysis/findings.js';
 import { NOISE_COLUMNS } from '../../src/monitor/monitor.js';
+import { CsvLog, readCsv } from '../../src/run/csv.js';
 import { detectFolder, loadCritical, loadReproduce, loadRun, loadRuns, loadSweep } from '../../src/report/load.js';
-import { readJson, writeJsonAtomic } from '../../src/run/run-folder.js';
+import { readJson, readRunFolder, writeJsonAtomic } from '../../src/run/run-folder.js';
 import { metricsColumns } from '../../src/run/trainer.js';
 import type { SweepManifest } from '../../src/experiments/sweep/folder.js';
 import { tempDir } from '../helpers/report-assert.js';
@@ -16,6 +18,42 @@ describe('report: loading folders', () => {
     assert.deepEqual(METRICS_COLUMNS, metricsColumns(true));
     const order = NOISE_FIXTURE_COLUMNS.map((c) => NOISE_COLUMNS.indexOf(c));
     assert.ok(order.every((i, k) => i >= 0 && (k === 0 || i > order[k - 1]!)), 'noise.csv columns in the monitor’s order');
+  });
+
+  it('reads the logs to the columns the findings and the report use: every one they name, the same figures', () => {
+    // Every metrics.csv or noise.csv column named in a quoted string under src/analysis or src/report is one the loader keeps.
+    const logColumns = (log: readonly string[]) => new Set(log);
+    const metrics = logColumns(metricsColumns(true));
+    const noise = logColumns(NOISE_COLUMNS);
+    const named = new Set<string>();
+    const walk = (dir: string): string[] =>
+      fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+    for (const file of [...walk('src/analysis'), ...walk('src/report')].filter((f) => f.endsWith('.ts'))) {
+      for (const [, name] of fs.readFileSync(file, 'utf8').matchAll(/'([a-z_0-9]+)'/g)) if (metrics.has(name!) || noise.has(name!)) named.add(name!);
+    }
+    assert.ok(named.size >= 15, `found ${[...named].join(', ')}`);
+    for (const name of named) {
+      if (metrics.has(name)) assert.ok(FINDINGS_METRICS_COLUMNS.includes(name), `metrics.csv ${name} is read but not loaded`);
+      if (noise.has(name)) assert.ok(FINDINGS_NOISE_COLUMNS.includes(name as never), `noise.csv ${name} is read but not loaded`);
+    }
+
+    const dir = tempDir();
+    writeRunFolder(dir, { updates: 12 });
+    // A per-layer row beside each component row (monitor.perLayer) is detail the report does not read.
+    const file = path.join(dir, 'noise.csv');
+    const table = readCsv(file);
+    fs.rmSync(file);
+    const log = new CsvLog(file, table.columns);
+    log.append(table.rows.flatMap((r) => [r, { ...r, layer: 'layer0', b_simple: '1e9', grad_sq: '1e-9' }]));
+    const kept = loadRun(dir);
+    const rows = kept.folder.noise!.rows;
+    assert.equal(rows.length, table.rows.length);
+    assert.ok(rows.every((r) => Object.keys(r).every((c) => FINDINGS_NOISE_COLUMNS.includes(c as never))));
+    const full = runData(readRunFolder(dir));
+    assert.deepEqual(kept.series, full.series);
+    assert.ok(kept.folder.metrics!.rows.every((r) => Object.keys(r).length === FINDINGS_METRICS_COLUMNS.length));
+    for (const component of ['policy', 'value', 'total'] as const) assert.deepEqual(componentFindings(kept, component), componentFindings(full, component));
+    assert.deepEqual(runData(readRunFolder(dir, READ_FOR_FINDINGS)).series, full.series);
   });
 
   it('tells the folder kinds apart', () => {

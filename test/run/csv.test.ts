@@ -24,6 +24,25 @@ describe('csv', () => {
     assert.deepEqual(readCsv(file), { columns: [], rows: [] });
   });
 
+  it('keeps only the columns and rows asked for, quoted or not, CRLF or not, the same cells as a full read', () => {
+    const file = path.join(tempDir(), 'noise.csv');
+    const text = 'update,component,layer,b_simple,grad_sq\n1,total,all,12.5,0.3\n1,total,layer0,9,0.1\n2,policy,,inf,nan\n3,total,al';
+    for (const body of [text, text.replace(/\n/g, '\r\n'), text.replace('12.5', '"12.5"')]) {
+      fs.writeFileSync(file, body);
+      const full = readCsv(file);
+      assert.equal(full.rows.length, 3);
+      const kept = readCsv(file, { columns: ['layer', 'update', 'b_simple', 'no_such'], where: (row) => row['layer'] !== 'layer0' });
+      // The file's column order, names it lacks left out.
+      assert.deepEqual(kept.columns, ['update', 'layer', 'b_simple']);
+      assert.deepEqual(kept.rows, [
+        { update: '1', layer: 'all', b_simple: '12.5' },
+        { update: '2', layer: '', b_simple: 'inf' },
+      ]);
+      const rowsOf = (t: typeof full) => t.rows.filter((r) => r['layer'] !== 'layer0').map((r) => [r['update'], r['layer'], r['b_simple']]);
+      assert.deepEqual(rowsOf(kept), rowsOf(full));
+    }
+  });
+
   it('appends with the header once, and continues an existing file without a second header', () => {
     const file = path.join(tempDir(), 'log.csv');
     new CsvLog(file, ['a', 'b']).append([{ a: 1, b: NaN }]);
