@@ -131,15 +131,32 @@ export function pooledCurvature(items: readonly NoiseMeans[]): number {
   return n > 0 && g > 0 && t > 0 ? t / g : NaN;
 }
 
+/**
+ * An interval over runs says nothing where fewer than two runs fed it (every resample is that one run: a point) or
+ * where the estimate on all the runs is undefined (some resamples may still give a value, e.g. a positive pooled
+ * GᵀHG): there it has no bounds (lo = hi = NaN) and the figure reads as unresolved.
+ */
+function overRuns(interval: Interval, contributing: number): Interval {
+  return contributing >= 2 && !Number.isNaN(interval.estimate) ? interval : { ...interval, lo: NaN, hi: NaN };
+}
+
 /** Pool runs' averages with bootstrap intervals over runs. */
 export function averageOverRuns(runs: readonly RunAverages[], options: BootstrapOptions = {}): AveragedFigures {
   const withSimple = runs.filter((r) => r.bSimpleMeans.measurements > 0);
   const withNoise = runs.filter((r) => r.bNoiseMeans.measurements > 0);
+  const weighted = (pick: (r: RunAverages) => WeightedSums, seed: string) =>
+    overRuns(
+      bootstrap(runs, (s) => pooledWeighted(s.map(pick)), { ...options, seed: options.seed ?? seed }),
+      runs.filter((r) => pick(r).measurements > 0).length,
+    );
   return {
-    bSimpleW: bootstrap(runs, (s) => pooledWeighted(s.map((r) => r.bSimpleW)), { ...options, seed: options.seed ?? 'gradnoise-bsimple-w' }),
-    bSimpleRatio: seedAggregate(withSimple.map((r) => r.bSimpleMeans), options),
-    bNoiseW: bootstrap(runs, (s) => pooledWeighted(s.map((r) => r.bNoiseW)), { ...options, seed: options.seed ?? 'gradnoise-bnoise-w' }),
-    bNoiseRatio: bootstrap(withNoise.map((r) => r.bNoiseMeans), pooledCurvature, { ...options, seed: options.seed ?? 'gradnoise-bnoise-ratio' }),
+    bSimpleW: weighted((r) => r.bSimpleW, 'gradnoise-bsimple-w'),
+    bSimpleRatio: overRuns(seedAggregate(withSimple.map((r) => r.bSimpleMeans), options), withSimple.length),
+    bNoiseW: weighted((r) => r.bNoiseW, 'gradnoise-bnoise-w'),
+    bNoiseRatio: overRuns(
+      bootstrap(withNoise.map((r) => r.bNoiseMeans), pooledCurvature, { ...options, seed: options.seed ?? 'gradnoise-bnoise-ratio' }),
+      withNoise.length,
+    ),
     runs: runs.length,
   };
 }

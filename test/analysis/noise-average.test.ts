@@ -47,6 +47,26 @@ describe('noise averages', () => {
     assert.equal(pooled.runs, 2);
   });
 
+  it('gives no interval from a single run, nor around an undefined estimate', () => {
+    const point = (b: number, g: number, t: number, gHG: number, tH: number) => ({ update: 1, envSteps: 10, bSimple: b, gradSq: g, traceSigma: t, bNoise: NaN, traceHSigma: tH, gHG });
+    const run = (points: ReturnType<typeof point>[]) => runAverages(points, 100, 32);
+    const silent = run([point(NaN, NaN, NaN, NaN, NaN)]);
+    // One run with values among three: every resample is that run, so its "interval" would be a point.
+    const one = averageOverRuns([run([point(40, 1, 40, 1, 10), point(60, 1, 60, 1, 10)]), silent, silent], { replicates: 200 });
+    for (const f of [one.bSimpleW, one.bSimpleRatio, one.bNoiseRatio]) {
+      assert.ok(Number.isFinite(f.estimate));
+      assert.ok(Number.isNaN(f.lo) && Number.isNaN(f.hi), 'no bounds from one run');
+    }
+    // Two runs whose pooled GᵀHG is negative (no B_noise), though resamples of the positive run alone give one.
+    const curved = averageOverRuns([run([point(40, 1, 40, 2, 10)]), run([point(60, 1, 60, -5, 10)])], { replicates: 200 });
+    assert.ok(Number.isNaN(curved.bNoiseRatio.estimate));
+    assert.ok(curved.bNoiseRatio.replicates > 0);
+    assert.ok(Number.isNaN(curved.bNoiseRatio.lo) && Number.isNaN(curved.bNoiseRatio.hi));
+    // Two runs with values keep their bootstrap interval.
+    const two = averageOverRuns([run([point(40, 1, 40, 1, 10)]), run([point(60, 1, 60, 1, 10)])], { replicates: 200 });
+    assert.ok(two.bSimpleW.lo < two.bSimpleW.hi && two.bSimpleRatio.lo < two.bSimpleRatio.hi);
+  });
+
   it('gives no B_noise where the pooled curvature GᵀHG is not positive', () => {
     assert.equal(pooledCurvature([{ gradSq: 2, traceSigma: 10 }, { gradSq: 2, traceSigma: 30 }]), 10);
     assert.ok(Number.isNaN(pooledCurvature([{ gradSq: -1, traceSigma: 10 }, { gradSq: 0.5, traceSigma: 30 }])));
