@@ -277,10 +277,12 @@ export function parseScores(text: string, name = '--scores'): TargetSpec[] {
   });
 }
 
-/** Range targets: the default where a task has no reference return. */
+/** The default targets: range targets where a task has no reference return, score targets where it has one. */
 export const DEFAULT_TARGETS = '25%,50%,75%';
-/** Score targets: the default where it has one. */
 export const DEFAULT_SCORES = '0.5,0.8';
+/** The targets an experiment is analysed with when none are given (the CLI's and a `sweep finish`'s alike). */
+export const defaultTargets = (baseline: Baseline | null): TargetSpec[] =>
+  parseTargets(baseline?.reference ? DEFAULT_SCORES.split(',').map((x) => `s=${x}`).join(',') : DEFAULT_TARGETS);
 
 // ---------------------------------------------------------------------------------------------------------------
 // Analysis
@@ -488,9 +490,7 @@ export function criticalBatchFromRuns(runs: readonly LoadedRun[], batchSizes: re
   };
 }
 
-function pick(interval: { estimate: number; lo: number; hi: number }): { estimate: number; lo: number; hi: number } {
-  return { estimate: interval.estimate, lo: interval.lo, hi: interval.hi };
-}
+const pick = (i: { estimate: number; lo: number; hi: number }): { estimate: number; lo: number; hi: number } => ({ estimate: i.estimate, lo: i.lo, hi: i.hi });
 
 /** Read a critical-batch folder, analyze it, and write critical-batch.json and critical-batch.csv. */
 export function analyzeCriticalBatch(dir: string, options: CriticalBatchOptions = {}): CriticalBatchResult {
@@ -515,7 +515,8 @@ export function analyzeCriticalBatch(dir: string, options: CriticalBatchOptions 
   });
   const baseline = readBaseline(dir);
   const scale = options.scale ?? scaleOf(baseline);
-  const result = criticalBatchFromRuns(runs, definition.batchSizes, { ...options, ...(scale ? { scale } : {}), reachEpisodes: episodes });
+  const targets = options.targets ?? defaultTargets(baseline);
+  const result = criticalBatchFromRuns(runs, definition.batchSizes, { ...options, targets, ...(scale ? { scale } : {}), reachEpisodes: episodes });
   writeCriticalBatchFiles(dir, result, definition, baseline);
   return result;
 }

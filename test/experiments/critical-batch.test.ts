@@ -19,6 +19,8 @@ import { analyzeTarget, bestPerBatchSize, fitCriticalBatch, paperLearningRate, t
 import { InputError } from '../../src/core/errors.js';
 import { Rng } from '../../src/core/rng.js';
 import { runSweep } from '../../src/experiments/sweep/run.js';
+import { BASELINE_FILE, measureBaseline } from '../../src/experiments/critical-batch-baseline.js';
+import { writeJsonAtomic } from '../../src/run/run-folder.js';
 import type { RunSeries } from '../../src/analysis/noise-figures.js';
 import { writeFakeRun } from '../helpers/sweep-fakes.js';
 
@@ -250,5 +252,10 @@ describe('critical-batch analysis of run folders', () => {
     });
     assert.equal(analyzeCriticalBatch(out25, { targets: parseTargets('100') }).reachEpisodes, 25);
     assert.equal(analyzeCriticalBatch(out25, { targets: parseTargets('100'), reachEpisodes: 12 }).reachEpisodes, 12);
+    // Without targets (a `sweep finish` by hand) it takes the CLI's defaults: score targets where baseline.json has R_ref.
+    const labels = () => analyzeCriticalBatch(out25, { bootstrap: { replicates: 20 } }).targets.map((t) => t.spec.label);
+    assert.deepEqual(labels(), ['25%', '50%', '75%']);
+    writeJsonAtomic(path.join(out25, BASELINE_FILE), measureBaseline(config));
+    assert.deepEqual(labels(), ['s=0.5', 's=0.8']);
   });
 });

@@ -11,6 +11,7 @@ import {
   DEFAULT_LR_EXTENSIONS,
   DEFAULT_LR_MULTIPLIERS,
   DEFAULT_MIN_BATCH_SPAN,
+  defaultTargets,
   DEFAULT_SCORES,
   DEFAULT_TARGETS,
   parseNumberList,
@@ -131,7 +132,7 @@ export function makeCriticalBatchCommand(hooks: LongCommandHooks = {}): CommandM
       // R_random and R_ref are fixed before any run (written by runCriticalBatch); the default targets depend on
       // whether the task has an R_ref, and the stopping return on both.
       const baseline = planBaseline(out, config, args.scoreRef);
-      const targets = explicit.length > 0 ? explicit : parseTargets(baseline.reference ? DEFAULT_SCORES.split(',').map((x) => `s=${x}`).join(',') : DEFAULT_TARGETS);
+      const targets = explicit.length > 0 ? explicit : defaultTargets(baseline);
       if (targets.some((t) => t.kind === 'score') && !baseline.reference) {
         throw new InvalidValueError('--scores', targets.filter((t) => t.kind === 'score').map((t) => t.label).join(','), `${config.env.id} has no reference return R_ref; give one with --score-ref`);
       }
