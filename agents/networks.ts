@@ -90,9 +90,11 @@ export class ActorCritic {
   /** All variables: the conv layers' weight and bias, then for each dense layer its weight (if any) then its bias. */
   readonly variables: readonly tf.Variable[];
 
-  private readonly policyChain: readonly number[];
-  private readonly valueChain: readonly number[];
-  private readonly trunkDepth: number;
+  /** Dense layers from the torso to the policy head, and to the value head (empty without a critic). */
+  readonly policyChain: readonly number[];
+  readonly valueChain: readonly number[];
+  /** Leading layers the two chains share (the trunk, with `network.shared`); 0 for separate nets. */
+  readonly trunkDepth: number;
 
   constructor(obsSize: number, actionSpace: Space, config: NetworkConfig, initRng: Rng, options: ActorCriticOptions) {
     this.kind = actionSpace instanceof Box ? 'gaussian' : 'categorical';
@@ -254,16 +256,7 @@ function applyDense(x: tf.Tensor2D, layer: DenseLayer, tap: tf.Tensor2D | undefi
     const op = wasmDenseOps[layer.activation][inputIsData ? 1 : 0];
     return (tap ? op(x, weight, layer.bias, tap) : op(x, weight, layer.bias)) as tf.Tensor2D;
   }
-  let z = tf.fused.matMul({ a: x, b: weight, bias: layer.bias }) as tf.Tensor2D;
-  if (tap) z = tf.add(z, tap) as tf.Tensor2D;
-  switch (layer.activation) {
-    case 'tanh':
-      return tf.tanh(z);
-    case 'relu':
-      return tf.relu(z);
-    case 'linear':
-      return z;
-  }
+  return denseOutput(x, weight, layer.bias, layer.activation, tap);
 }
 
 /**
@@ -275,21 +268,61 @@ function wasmDenseOp(activation: Activation, inputIsData: boolean) {
     const save = args[args.length - 1] as tf.GradSaveFunc;
     const [x, w, b] = args as [tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
     const tapped = args.length === 5;
-    let z: tf.Tensor = tf.fused.matMul({ a: x, b: w, bias: b });
-    if (tapped) z = tf.add(z, args[3] as tf.Tensor);
-    const y = activation === 'tanh' ? tf.sub(tf.mul(tf.sigmoid(tf.mul(z, 2)), 2), 1) : activation === 'relu' ? tf.relu(z) : z;
+    const y = denseOutput(x, w, b, activation, tapped ? (args[3] as tf.Tensor2D) : undefined);
     save([x, y]);
     return {
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [sx, sy] = saved as [tf.Tensor2D, tf.Tensor2D];
-        const dz = (activation === 'tanh' ? tf.mul(dy, tf.sub(1, tf.square(sy))) : activation === 'relu' ? tf.mul(dy, tf.step(sy)) : dy) as tf.Tensor2D;
-        const dx = inputIsData ? tf.zerosLike(sx) : tf.matMul(dz, tf.transpose(w));
-        const grads = [dx, tf.matMul(tf.transpose(sx), dz), tf.sum(dz, 0)];
+        const dz = denseDz(dy as tf.Tensor2D, sy, activation);
+        const dx = inputIsData ? tf.zerosLike(sx) : denseDx(dz, w);
+        const grads = [dx, denseDw(sx, dz), tf.sum(dz, 0)];
         return tapped ? [...grads, dz] : grads;
       },
     };
   });
+}
+
+// A dense layer's forward and backward arithmetic as `applyDense` and its gradient (wasmDenseOp's, or autodiff of
+// the stock ops elsewhere) run it on the active backend, op for op; the written-out update (dense-backward.ts) runs
+// the same functions without a tape and so gets the same numbers.
+
+/** act(x·W + b [+ tap]). */
+export function denseOutput(x: tf.Tensor2D, w: tf.Tensor2D, b: tf.Tensor1D, activation: Activation, tap?: tf.Tensor2D): tf.Tensor2D {
+  let z = tf.fused.matMul({ a: x, b: w, bias: b }) as tf.Tensor2D;
+  if (tap) z = tf.add(z, tap) as tf.Tensor2D;
+  const wasm = tf.getBackend() === 'wasm';
+  switch (activation) {
+    case 'tanh':
+      return wasm ? tf.sub(tf.mul(tf.sigmoid(tf.mul(z, 2)), 2), 1) : tf.tanh(z);
+    case 'relu':
+      return tf.relu(z);
+    case 'linear':
+      return z;
+  }
+}
+
+/** ∂L/∂z from ∂L/∂y at the layer's output y. */
+export function denseDz(dy: tf.Tensor2D, y: tf.Tensor2D, activation: Activation): tf.Tensor2D {
+  const wasm = tf.getBackend() === 'wasm';
+  switch (activation) {
+    case 'tanh':
+      return (wasm ? tf.mul(dy, tf.sub(1, tf.square(y))) : tf.mul(tf.sub(tf.scalar(1), tf.square(y)), dy)) as tf.Tensor2D;
+    case 'relu':
+      return tf.mul(dy, tf.step(y)) as tf.Tensor2D;
+    case 'linear':
+      return dy;
+  }
+}
+
+/** ∂L/∂x = dz·Wᵀ (on wasm with Wᵀ formed first: its transposed matMul is a slow naive kernel). */
+export function denseDx(dz: tf.Tensor2D, w: tf.Tensor2D): tf.Tensor2D {
+  return tf.getBackend() === 'wasm' ? tf.matMul(dz, tf.transpose(w)) : tf.matMul(dz, w, false, true);
+}
+
+/** ∂L/∂W = xᵀ·dz. */
+export function denseDw(x: tf.Tensor2D, dz: tf.Tensor2D): tf.Tensor2D {
+  return tf.getBackend() === 'wasm' ? tf.matMul(tf.transpose(x), dz) : tf.matMul(x, dz, true, false);
 }
 
 const wasmDenseOps: Record<Activation, [ReturnType<typeof wasmDenseOp>, ReturnType<typeof wasmDenseOp>]> = {

@@ -17,6 +17,7 @@ import type { VectorEnv } from '../src/core/vector-env.js';
 import { computeGae, explainedVariance, normalizeAdvantages } from './advantages.js';
 import type { Agent, UpdateStats } from './agent.js';
 import { HALF_LOG_2PI, policyTerms } from './distributions.js';
+import { denseBackward, denseForward, writtenOut } from './dense-backward.js';
 import { lossAndGrads } from './gradient-step.js';
 import { policyGradientProbe, totalLoss, valueLoss } from './losses.js';
 import { ActorCritic, PlainForward, type ForwardResult } from './networks.js';
@@ -142,6 +143,29 @@ export function ppoFusedLoss(
   coefs: PpoLossCoefs,
   readout: (values: PpoLossReadout) => void,
 ): tf.Scalar {
+  const inputs = net.kind === 'categorical' ? [out.policy!, out.value!] : [out.policy!, out.logStd!, out.value!];
+  const fused = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const save = args[inputs.length] as tf.GradSaveFunc;
+    const [policy, second, third] = args as tf.Tensor[];
+    const head = ppoLossHead(net, net.kind === 'categorical' ? { policy: policy as tf.Tensor2D, value: second as tf.Tensor1D } : { policy: policy as tf.Tensor2D, logStd: second, value: third as tf.Tensor1D }, data, coefs, readout);
+    save(head.saved);
+    return { value: head.total, gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => head.gradient(dy, saved) };
+  });
+  return fused(...inputs) as tf.Scalar;
+}
+
+/**
+ * `ppoFusedLoss` without the op around it: the loss, the tensors its gradient needs, and that gradient w.r.t. the
+ * outputs ([d logits, d value] or [d mean, d log-std, d value]) for an upstream `dy`, from the saved tensors. The
+ * written-out update (dense-backward.ts) calls `gradient` itself with dy = 1.
+ */
+export function ppoLossHead(
+  net: Pick<ActorCritic, 'kind' | 'actionDim'>,
+  out: Pick<ForwardResult, 'policy' | 'value' | 'logStd'>,
+  data: SampleTensors,
+  coefs: PpoLossCoefs,
+  readout: (values: PpoLossReadout) => void,
+): { total: tf.Scalar; saved: tf.Tensor[]; gradient: (dy: tf.Tensor, saved: readonly tf.Tensor[]) => tf.Tensor[] } {
   const n = data.n;
   const { clipCoef, clipVloss, entCoef, vfCoef } = coefs;
   // Value part, shared by both heads: per-sample squared error, its active branch, the mean.
@@ -174,55 +198,60 @@ export function ppoFusedLoss(
   };
 
   if (net.kind === 'categorical') {
-    const fused = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-      const [logits, value] = args as [tf.Tensor2D, tf.Tensor1D];
-      const save = args[2] as tf.GradSaveFunc;
-      const logp = tf.logSoftmax(logits);
-      const p = tf.exp(logp);
-      const entropy = tf.neg(tf.sum(tf.mul(p, logp), 1));
-      const s = surrogateTerms(tf.sum(tf.mul(logp, data.actions), 1));
-      const v = valueTerms(value);
-      save([p, logp, tf.reshape(entropy, [n, 1]), tf.reshape(s.g, [n, 1]), v.coef]);
-      return {
-        value: report(s.perSample, v.perSample, entropy, s.logRatio),
-        gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-          const [sp, slogp, sh, sg, sv] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
-          const policyPart = tf.mul(tf.sub(data.actions, sp), sg);
-          const entropyPart = tf.mul(tf.mul(sp, tf.add(slogp, sh)), entCoef);
-          const scale = tf.div(dy, n);
-          return [tf.mul(tf.add(policyPart, entropyPart), scale), tf.mul(sv, tf.mul(scale, vfCoef))];
-        },
-      };
-    });
-    return fused(out.policy!, out.value!) as tf.Scalar;
-  }
-
-  const fused = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [mean, logStd, value] = args as [tf.Tensor2D, tf.Tensor, tf.Tensor1D];
-    const save = args[3] as tf.GradSaveFunc;
-    const dims = net.actionDim;
-    const invStd = tf.exp(tf.neg(logStd));
-    const z = tf.mul(tf.sub(data.actions, mean), invStd);
-    const logStdSum = tf.sum(tf.add(tf.zerosLike(mean), logStd), 1);
-    const logProb = tf.sub(tf.mul(tf.sum(tf.square(z), 1), -0.5), tf.add(logStdSum, dims * HALF_LOG_2PI));
-    const entropy = tf.add(logStdSum, dims * (0.5 + HALF_LOG_2PI));
-    const s = surrogateTerms(logProb);
-    const v = valueTerms(value);
-    save([z, tf.add(tf.zerosLike(mean), invStd), tf.reshape(s.g, [n, 1]), v.coef]);
+    const logits = out.policy!;
+    const logp = tf.logSoftmax(logits);
+    const p = tf.exp(logp);
+    const entropy = tf.neg(tf.sum(tf.mul(p, logp), 1));
+    const s = surrogateTerms(tf.sum(tf.mul(logp, data.actions), 1));
+    const v = valueTerms(out.value!);
     return {
-      value: report(s.perSample, v.perSample, entropy, s.logRatio),
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sz, sInvStd, sg, sv] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+      total: report(s.perSample, v.perSample, entropy, s.logRatio),
+      saved: [p, logp, tf.reshape(entropy, [n, 1]), tf.reshape(s.g, [n, 1]), v.coef],
+      gradient: (dy, saved) => {
+        const [sp, slogp, sh, sg, sv] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+        const policyPart = tf.mul(tf.sub(data.actions, sp), sg);
+        const entropyPart = tf.mul(tf.mul(sp, tf.add(slogp, sh)), entCoef);
         const scale = tf.div(dy, n);
-        const dMean = tf.mul(tf.mul(tf.mul(sg, sz), sInvStd), scale);
-        // Per-sample log-std gradient, then reduced to the log-std's own shape ([A], or [n, A] when tapped).
-        let dLogStd: tf.Tensor = tf.mul(tf.sub(tf.mul(sg, tf.sub(tf.square(sz), 1)), entCoef), scale);
-        if (logStd.rank === 1) dLogStd = tf.sum(dLogStd, 0);
-        return [dMean, dLogStd, tf.mul(sv, tf.mul(scale, vfCoef))];
+        return [tf.mul(tf.add(policyPart, entropyPart), scale), tf.mul(sv, tf.mul(scale, vfCoef))];
       },
     };
-  });
-  return fused(out.policy!, out.logStd!, out.value!) as tf.Scalar;
+  }
+
+  const mean = out.policy!;
+  const logStd = out.logStd!;
+  const dims = net.actionDim;
+  const invStd = tf.exp(tf.neg(logStd));
+  const z = tf.mul(tf.sub(data.actions, mean), invStd);
+  const logStdSum = tf.sum(tf.add(tf.zerosLike(mean), logStd), 1);
+  const logProb = tf.sub(tf.mul(tf.sum(tf.square(z), 1), -0.5), tf.add(logStdSum, dims * HALF_LOG_2PI));
+  const entropy = tf.add(logStdSum, dims * (0.5 + HALF_LOG_2PI));
+  const s = surrogateTerms(logProb);
+  const v = valueTerms(out.value!);
+  return {
+    total: report(s.perSample, v.perSample, entropy, s.logRatio),
+    saved: [z, tf.add(tf.zerosLike(mean), invStd), tf.reshape(s.g, [n, 1]), v.coef],
+    gradient: (dy, saved) => {
+      const [sz, sInvStd, sg, sv] = saved as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D, tf.Tensor1D];
+      const scale = tf.div(dy, n);
+      const dMean = tf.mul(tf.mul(tf.mul(sg, sz), sInvStd), scale);
+      // Per-sample log-std gradient, then reduced to the log-std's own shape ([A], or [n, A] when tapped).
+      let dLogStd: tf.Tensor = tf.mul(tf.sub(tf.mul(sg, tf.sub(tf.square(sz), 1)), entCoef), scale);
+      if (logStd.rank === 1) dLogStd = tf.sum(dLogStd, 0);
+      return [dMean, dLogStd, tf.mul(sv, tf.mul(scale, vfCoef))];
+    },
+  };
+}
+
+/**
+ * The gradients `lossAndGrads` of `ppoFusedLoss` gives, to the bit, with the backward pass written out (dense nets
+ * only: `writtenOut`): the loss head's gradient at dy = 1 (the tape's seed), then down the layers.
+ */
+export function ppoWrittenOutGrads(net: ActorCritic, data: SampleTensors, coefs: PpoLossCoefs, readout: (values: PpoLossReadout) => void): tf.Tensor[] {
+  const trace = denseForward(net, data.obs);
+  const head = ppoLossHead(net, trace.out, data, coefs, readout);
+  const d = head.gradient(tf.onesLike(head.total), head.saved);
+  const gaussian = net.kind === 'gaussian';
+  return denseBackward(net, trace, { policy: d[0] as tf.Tensor2D, ...(gaussian ? { logStd: d[1]! } : {}), value: d[gaussian ? 2 : 1] as tf.Tensor1D });
 }
 
 class PpoAgentImpl implements PpoAgent {
@@ -306,10 +335,10 @@ class PpoAgentImpl implements PpoAgent {
     let readout: PpoLossReadout | null = null;
     try {
       const gradNorm = tf.tidy(() => {
-        const { grads } = lossAndGrads(
-          () => ppoFusedLoss(this.net, this.net.forward(data.obs), data, this.config, (values) => (readout = values)),
-          this.net.variables,
-        );
+        const keep = (values: PpoLossReadout) => (readout = values);
+        const grads = writtenOut(this.net)
+          ? ppoWrittenOutGrads(this.net, data, this.config, keep)
+          : lossAndGrads(() => ppoFusedLoss(this.net, this.net.forward(data.obs), data, this.config, keep), this.net.variables).grads;
         assertFinite(readout!.total, update, 'loss');
         return this.optimizer.step(grads, lr, this.config.maxGradNorm, update);
       });

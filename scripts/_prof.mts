@@ -1,0 +1,20 @@
+import * as tf from '@tensorflow/tfjs';
+import { createAgent } from '/work/wt/speed/agents/index.js';
+import { Rng } from '/work/wt/speed/src/core/rng.js';
+import { makeEnv } from '/work/wt/speed/src/run/registry.js';
+import { benchConfig, useBackend } from '/work/wt/speed/src/bench/setup.js';
+const backend = process.argv[2] ?? 'wasm';
+await useBackend(backend as any, false);
+const { config } = benchConfig([]);
+const env = makeEnv(config.env.id, { numEnvs: config.env.numEnvs, level: config.env.level, params: config.env.params, wrappers: config.env.wrappers });
+const root = new Rng(config.run.seed);
+env.reset(root.split('env').uint32());
+const agent = createAgent({ ...config.agent }, env, root.split('agent'));
+agent.learn(agent.collect(), 0);
+const batch = agent.collect();
+const info = await tf.profile(() => { agent.learn(batch, 0); return []; });
+const counts = new Map<string, number>();
+for (const k of info.kernels) counts.set(k.name, (counts.get(k.name) ?? 0) + 1);
+console.log(tf.getBackend(), 'kernels', info.kernels.length, [...counts].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${k} ${v}`).join(', '));
+// timing
+const t0 = performance.now(); for (let i = 0; i < 10; i++) agent.learn(batch, 0); console.log('learn ms', ((performance.now() - t0) / 10).toFixed(1));
