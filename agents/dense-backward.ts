@@ -51,29 +51,24 @@ export function denseForward(net: ActorCritic, obs: tf.Tensor2D): DenseTrace {
  * `dLogStd` [A] (Gaussian), `dValue` [n].
  */
 export function denseBackward(net: ActorCritic, trace: DenseTrace, d: { policy: tf.Tensor2D; logStd?: tf.Tensor; value: tf.Tensor1D }): tf.Tensor[] {
-  const grads: (tf.Tensor | undefined)[][] = net.layers.map(() => []);
-  // Down one chain from its head to layer `stop` (exclusive); returns ∂L/∂(input of layer `stop`'s successor).
-  const back = (chain: readonly number[], stop: number, dy: tf.Tensor2D): tf.Tensor2D | null => {
-    let grad: tf.Tensor2D = dy;
+  const grads: tf.Tensor[][] = net.layers.map(() => []);
+  // Down one chain from its head to layer `stop`; returns ∂L/∂(that layer's input), unless that is the observation.
+  const back = (chain: readonly number[], stop: number, dy: tf.Tensor2D): tf.Tensor2D => {
+    let grad = dy;
     for (let k = chain.length - 1; k >= stop; k--) {
       const l = chain[k]!;
       const layer = net.layers[l]!;
       const dz = denseDz(grad, trace.outputs[l]!, layer.activation);
-      const isFirst = k === 0;
-      const dx = isFirst ? null : denseDx(dz, layer.weight!);
       grads[l] = [denseDw(trace.inputs[l]!, dz), tf.sum(dz, 0)];
-      if (dx) grad = dx;
-      else return null;
+      if (k > 0) grad = denseDx(dz, layer.weight!);
     }
     return grad;
   };
   const n = d.value.shape[0];
   const fromValue = back(net.valueChain, net.trunkDepth, tf.reshape(d.value, [n, 1]) as tf.Tensor2D);
   const fromPolicy = back(net.policyChain, net.trunkDepth, d.policy);
-  if (net.trunkDepth > 0) back(net.policyChain.slice(0, net.trunkDepth), 0, tf.add(fromValue!, fromPolicy!) as tf.Tensor2D);
+  if (net.trunkDepth > 0) back(net.policyChain.slice(0, net.trunkDepth), 0, tf.add(fromValue, fromPolicy) as tf.Tensor2D);
   if (net.logStdLayer >= 0) grads[net.logStdLayer] = [d.logStd!];
-  return net.layers.flatMap((layer, l) => {
-    const [dw, db] = layer.weight ? grads[l]! : [undefined, grads[l]![0]];
-    return layer.weight ? [dw!, db!] : [db!];
-  });
+  // Weight then bias per layer (the log-std layer: its bias only), as in `net.variables`.
+  return grads.flat();
 }
