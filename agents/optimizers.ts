@@ -7,26 +7,50 @@ import type { OptimizerConfig } from '../src/config/schema.js';
 import { DivergedError } from '../src/core/errors.js';
 
 /**
+ * Where the optimizer keeps its state and does its arithmetic: `host` in plain typed arrays (the backends whose tensors
+ * live in host memory, where a step written as tfjs ops costs a kernel launch per op for a few thousand numbers), or
+ * `device` as tfjs tensors (GPU backends, where reading the gradient back would cost more than the ops).
+ */
+export type OptimizerPlacement = 'host' | 'device';
+
+const HOST_BACKENDS = new Set(['wasm', 'cpu']);
+
+/** The placement `FlatOptimizer` takes on the active backend. */
+export function defaultPlacement(): OptimizerPlacement {
+  return HOST_BACKENDS.has(tf.getBackend()) ? 'host' : 'device';
+}
+
+/**
  * sgd | momentum | adam | rmsprop with PyTorch's update rules (Adam with bias correction and ε outside the square
  * root; RMSProp uncentred, ε outside the root; momentum as torch.optim.SGD with dampening 0), plus global grad-norm
  * clipping as torch.nn.utils.clip_grad_norm_. The state and a mirror of the parameters live in flat vectors, so one
  * step is a dozen tfjs ops whatever the number of layers; the variables are rewritten from the flat mirror after
  * each step. Change the variables only through `step` (or call `resync()` after writing them yourself).
+ *
+ * On `host` placement the same rules run in a loop over float32 arrays (the arithmetic in float64, each stored value
+ * rounded once): one kernel gathers the gradients, one read brings them over, and each variable is written back from
+ * the mirror, instead of about twenty kernels and a read per step.
  */
 export class FlatOptimizer {
   readonly config: OptimizerConfig;
   readonly variables: readonly tf.Variable[];
+  readonly placement: OptimizerPlacement;
   private readonly sizes: number[];
   private readonly offsets: number[];
   private readonly total: number;
-  private params: tf.Tensor;
+  private params: tf.Tensor | null = null;
   private m: tf.Tensor | null = null;
   private v: tf.Tensor | null = null;
   private t = 0;
+  // Host placement: the parameter mirror and the moments (zero until the first step).
+  private readonly hostParams: Float32Array | null = null;
+  private readonly hostM: Float32Array | null = null;
+  private readonly hostV: Float32Array | null = null;
 
-  constructor(variables: readonly tf.Variable[], config: OptimizerConfig) {
+  constructor(variables: readonly tf.Variable[], config: OptimizerConfig, placement: OptimizerPlacement = defaultPlacement()) {
     this.config = config;
     this.variables = variables;
+    this.placement = placement;
     this.sizes = variables.map((v) => v.size);
     this.offsets = [];
     let offset = 0;
@@ -35,7 +59,14 @@ export class FlatOptimizer {
       offset += size;
     }
     this.total = offset;
-    this.params = this.flatten(variables);
+    if (placement === 'host') {
+      this.hostParams = new Float32Array(offset);
+      this.readParams();
+      if (config.type !== 'sgd') this.hostM = new Float32Array(offset);
+      if (config.type === 'adam' || config.type === 'rmsprop') this.hostV = new Float32Array(offset);
+    } else {
+      this.params = this.flatten(variables);
+    }
   }
 
   /** Steps taken so far. */
@@ -45,7 +76,8 @@ export class FlatOptimizer {
 
   /** Re-read the parameters from the variables. */
   resync(): void {
-    this.params.dispose();
+    if (this.hostParams) return this.readParams();
+    this.params?.dispose();
     this.params = this.flatten(this.variables);
   }
 
@@ -54,6 +86,7 @@ export class FlatOptimizer {
    * norm before clipping; throws DivergedError (tagged with `update`) when it is not finite.
    */
   step(grads: readonly (tf.Tensor | null)[], lr: number, maxGradNorm: number, update: number): number {
+    if (this.hostParams) return this.hostStep(grads, lr, maxGradNorm, update);
     let gradNorm = 0;
     let params: tf.Tensor | null = null;
     let m: tf.Tensor | null = null;
@@ -90,14 +123,14 @@ export class FlatOptimizer {
           break;
         }
       }
-      params = tf.keep(tf.sub(this.params, delta));
+      params = tf.keep(tf.sub(this.params!, delta));
       if (m) tf.keep(m);
       if (v) tf.keep(v);
       const pieces = tf.split(params, this.sizes);
       this.variables.forEach((variable, i) => variable.assign(variable.rank === 1 ? pieces[i]! : tf.reshape(pieces[i]!, variable.shape)));
     });
     this.t += 1;
-    this.params.dispose();
+    this.params?.dispose();
     this.params = params!;
     if (m) {
       this.m?.dispose();
@@ -116,9 +149,16 @@ export class FlatOptimizer {
    */
   preconditioner(variable: tf.Variable): tf.Tensor | null {
     const index = this.variables.indexOf(variable);
-    if (index < 0 || !this.v || this.t === 0) return null;
     const { type, beta2, eps } = this.config;
-    if (type !== 'adam' && type !== 'rmsprop') return null;
+    if (index < 0 || this.t === 0 || (type !== 'adam' && type !== 'rmsprop')) return null;
+    if (this.hostV) {
+      const offset = this.offsets[index]!;
+      const bc2 = type === 'adam' ? Math.sqrt(1 - beta2 ** this.t) : 1;
+      const out = new Float32Array(this.sizes[index]!);
+      for (let i = 0; i < out.length; i++) out[i] = 1 / (Math.sqrt(this.hostV[offset + i]!) / bc2 + eps);
+      return tf.tensor(out, variable.shape);
+    }
+    if (!this.v) return null;
     const v = this.v;
     return tf.tidy(() => {
       const slice = tf.slice(v, [this.offsets[index]!], [this.sizes[index]!]);
@@ -128,9 +168,72 @@ export class FlatOptimizer {
   }
 
   dispose(): void {
-    tf.dispose([this.params, ...(this.m ? [this.m] : []), ...(this.v ? [this.v] : [])]);
+    tf.dispose([...(this.params ? [this.params] : []), ...(this.m ? [this.m] : []), ...(this.v ? [this.v] : [])]);
+    this.params = null;
     this.m = null;
     this.v = null;
+  }
+
+  /** `step` on host placement: the same rules over the typed arrays. */
+  private hostStep(grads: readonly (tf.Tensor | null)[], lr: number, maxGradNorm: number, update: number): number {
+    // Not returned through tf.tidy, which would walk the array's elements looking for tensors.
+    let g: Float32Array = new Float32Array(0);
+    tf.tidy(() => {
+      const parts = grads.map((grad, i) => (grad ? flat(grad) : tf.zeros([this.sizes[i]!])));
+      g = (parts.length === 1 ? parts[0]! : tf.concat(parts)).dataSync() as Float32Array;
+    });
+    let sumSq = 0;
+    for (let i = 0; i < g.length; i++) sumSq += g[i]! * g[i]!;
+    const gradNorm = Math.sqrt(sumSq);
+    assertFinite(gradNorm, update, 'gradient norm');
+    const scale = maxGradNorm > 0 ? Math.min(1, maxGradNorm / (gradNorm + 1e-6)) : 1;
+    const { type, momentum, beta1, beta2, decay, eps } = this.config;
+    const theta = this.hostParams!;
+    const m = this.hostM!;
+    const v = this.hostV!;
+    const t = this.t + 1;
+    const n = this.total;
+    switch (type) {
+      case 'sgd':
+        for (let i = 0; i < n; i++) theta[i] = theta[i]! - lr * scale * g[i]!;
+        break;
+      case 'momentum':
+        for (let i = 0; i < n; i++) {
+          m[i] = momentum * m[i]! + scale * g[i]!;
+          theta[i] = theta[i]! - lr * m[i]!;
+        }
+        break;
+      case 'adam': {
+        const stepSize = lr / (1 - beta1 ** t);
+        const rootBc2 = Math.sqrt(1 - beta2 ** t);
+        for (let i = 0; i < n; i++) {
+          const gi = scale * g[i]!;
+          m[i] = beta1 * m[i]! + (1 - beta1) * gi;
+          v[i] = beta2 * v[i]! + (1 - beta2) * gi * gi;
+          theta[i] = theta[i]! - (stepSize * m[i]!) / (Math.sqrt(v[i]!) / rootBc2 + eps);
+        }
+        break;
+      }
+      case 'rmsprop':
+        for (let i = 0; i < n; i++) {
+          const gi = scale * g[i]!;
+          v[i] = decay * v[i]! + (1 - decay) * gi * gi;
+          theta[i] = theta[i]! - (lr * gi) / (Math.sqrt(v[i]!) + eps);
+        }
+        break;
+    }
+    this.t = t;
+    this.variables.forEach((variable, i) => {
+      // A copy: the cpu backend keeps the array it is given, and the mirror changes at the next step.
+      const values = theta.slice(this.offsets[i]!, this.offsets[i]! + this.sizes[i]!);
+      tf.tidy(() => variable.assign(tf.tensor(values, variable.shape)));
+    });
+    return gradNorm;
+  }
+
+  /** Host placement: the mirror from the variables. */
+  private readParams(): void {
+    this.variables.forEach((variable, i) => this.hostParams!.set(variable.dataSync() as Float32Array, this.offsets[i]!));
   }
 
   private flatten(variables: readonly tf.Variable[]): tf.Tensor {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
-import { assertFinite, FlatOptimizer } from '../../agents/optimizers.js';
+import { assertFinite, defaultPlacement, FlatOptimizer, type OptimizerPlacement } from '../../agents/optimizers.js';
 import { optimizerSection } from '../../src/config/schema.js';
 import { DivergedError } from '../../src/core/errors.js';
 import { close } from '../helpers/close.js';
@@ -11,7 +11,7 @@ before(async () => {
   await tf.setBackend('cpu');
 });
 
-describe('FlatOptimizer', () => {
+for (const placement of ['host', 'device'] as OptimizerPlacement[]) describe(`FlatOptimizer, ${placement} placement`, () => {
   // Two variables, two steps with different gradients, against straightforward float64 reference code.
   const theta0 = [1, -2, 0.5];
   const grads = [
@@ -23,7 +23,7 @@ describe('FlatOptimizer', () => {
   const runOptimizer = (config: ReturnType<typeof optimizerSection.parse>, maxGradNorm = 0) => {
     const w = tf.variable(tf.tensor1d(theta0.slice(0, 2)));
     const b = tf.variable(tf.tensor1d(theta0.slice(2)));
-    const opt = new FlatOptimizer([w, b], config);
+    const opt = new FlatOptimizer([w, b], config, placement);
     const norms: number[] = [];
     for (const g of grads) {
       tf.tidy(() => {
@@ -110,10 +110,58 @@ describe('FlatOptimizer', () => {
 
   it('has no preconditioner before its first step, and throws DivergedError on a non-finite gradient', () => {
     const w = tf.variable(tf.tensor1d([1, 2]));
-    const opt = new FlatOptimizer([w], optimizerSection.parse({ type: 'adam' }));
+    const opt = new FlatOptimizer([w], optimizerSection.parse({ type: 'adam' }), placement);
     assert.equal(opt.preconditioner(w), null);
     assert.throws(() => tf.tidy(() => opt.step([tf.tensor1d([NaN, 1])], 0.1, 0, 7)), (e: unknown) => e instanceof DivergedError && e.update === 7);
     assert.deepEqual(Array.from(w.dataSync()), [1, 2]);
+    opt.dispose();
+    w.dispose();
+  });
+});
+
+describe('FlatOptimizer placements', () => {
+  it('host and device take the same steps (every type, clipped, 30 steps, a matrix, a vector, a null gradient)', () => {
+    assert.equal(defaultPlacement(), 'host');
+    for (const type of ['sgd', 'momentum', 'adam', 'rmsprop'] as const) {
+      const results = (['host', 'device'] as OptimizerPlacement[]).map((placement) => {
+        const w = tf.variable(tf.tensor2d([0.3, -1.2, 2, 0.1, 0.7, -0.4], [2, 3]));
+        const b = tf.variable(tf.tensor1d([0.5, -0.5]));
+        const opt = new FlatOptimizer([w, b], optimizerSection.parse({ type, momentum: 0.9 }), placement);
+        const norms: number[] = [];
+        for (let k = 0; k < 30; k++) {
+          tf.tidy(() => {
+            const gw = tf.mul(tf.sin(tf.add(w, k)), 3);
+            const gb = k % 7 === 3 ? null : tf.cos(tf.mul(b, k + 1));
+            norms.push(opt.step([gw, gb], 0.01, 1, k + 1));
+          });
+        }
+        const pre = opt.preconditioner(w);
+        const out = { theta: [...w.dataSync(), ...b.dataSync()], norms, pre: pre ? Array.from(pre.dataSync()) : null, shape: w.shape };
+        pre?.dispose();
+        opt.dispose();
+        tf.dispose([w, b]);
+        return out;
+      });
+      const [host, device] = results as [(typeof results)[0], (typeof results)[0]];
+      assert.deepEqual(host.shape, [2, 3]);
+      host.theta.forEach((x, i) => close(x, device.theta[i]!, 1e-5));
+      host.norms.forEach((x, i) => close(x, device.norms[i]!, 1e-5));
+      assert.equal(host.pre === null, device.pre === null, type);
+      host.pre?.forEach((x, i) => close(x, device.pre![i]!, 1e-4));
+    }
+  });
+
+  it('host placement: resync picks up a variable written from outside, and no tensor is left behind', () => {
+    const w = tf.variable(tf.tensor1d([1, 2]));
+    const opt = new FlatOptimizer([w], optimizerSection.parse({ type: 'sgd' }), 'host');
+    const before = tf.memory().numTensors;
+    for (let k = 0; k < 5; k++) tf.tidy(() => opt.step([tf.tensor1d([1, 1])], 0.5, 0, k + 1));
+    assert.equal(tf.memory().numTensors, before);
+    assert.deepEqual(Array.from(w.dataSync()), [-1.5, -0.5]);
+    w.assign(tf.tensor1d([10, 20]));
+    opt.resync();
+    tf.tidy(() => opt.step([tf.tensor1d([2, 4])], 0.5, 0, 6));
+    assert.deepEqual(Array.from(w.dataSync()), [9, 18]);
     opt.dispose();
     w.dispose();
   });
