@@ -8,7 +8,9 @@
  *
  * Speed: the rollout acts with the plain-TS forward pass (no tfjs call per env step), returns and advantages are
  * plain TS, and each minibatch is ONE fused actor-critic loss and ONE backward pass over all variables, followed by a
- * flat-vector optimizer step.
+ * flat-vector optimizer step. On a dense net the backward pass is written out (dense-backward.ts); on wasm and cpu
+ * the loss head and the optimizer step also run in plain TS on one read of the outputs and one of the gradients
+ * (ppo-plain-head.ts, optimizers.ts' host placement), which halves the kernels of a cartpole-ppo update.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { PpoConfig } from '../src/config/schema.js';
@@ -23,8 +25,11 @@ import { policyGradientProbe, totalLoss, valueLoss } from './losses.js';
 import { ActorCritic, PlainForward, type ForwardResult } from './networks.js';
 import type { AgentNoiseProbe } from './noise-probe.js';
 import { annealedLr, assertFinite, FlatOptimizer } from './optimizers.js';
+import { ppoPlainHeadGrads, type PpoLossCoefs, type PpoLossReadout } from './ppo-plain-head.js';
 import { RolloutCollector, type Rollout } from './rollout.js';
 import { disposeTensors, gatherSamples, rolloutSamples, toTensors, type SampleArrays, type SampleTensors } from './samples.js';
+
+export type { PpoLossCoefs, PpoLossReadout } from './ppo-plain-head.js';
 
 export interface PpoBatch {
   readonly rollout: Rollout;
@@ -106,23 +111,6 @@ export function clippedSurrogateLoss(
   const unclipped = tf.mul(negAdv, ratio);
   const clipped = tf.mul(negAdv, tf.clipByValue(ratio, 1 - clipCoef, 1 + clipCoef));
   return { loss: tf.mean(tf.maximum(unclipped, clipped)) as tf.Scalar, logRatio };
-}
-
-/** What PPO's loss needs besides the network outputs (constants for the gradient). */
-export interface PpoLossCoefs {
-  clipCoef: number;
-  clipVloss: boolean;
-  entCoef: number;
-  vfCoef: number;
-}
-
-export interface PpoLossReadout {
-  policyLoss: number;
-  valueLoss: number;
-  entropy: number;
-  total: number;
-  /** log r per sample. */
-  logRatio: Float32Array;
 }
 
 /**
@@ -331,20 +319,24 @@ class PpoAgentImpl implements PpoAgent {
 
   /** One gradient step on one minibatch: the fused actor-critic loss, one backward pass, one optimizer step. */
   private minibatchStep(samples: SampleArrays, lr: number, update: number) {
-    const data = toTensors(this.net, samples);
+    // On host-memory backends a dense net's loss head runs in plain TS (only the observations go to tfjs).
+    const plainHead = writtenOut(this.net) && this.optimizer.placement === 'host';
+    const data = plainHead ? null : toTensors(this.net, samples);
     let readout: PpoLossReadout | null = null;
     try {
       const gradNorm = tf.tidy(() => {
         const keep = (values: PpoLossReadout) => (readout = values);
-        const grads = writtenOut(this.net)
-          ? ppoWrittenOutGrads(this.net, data, this.config, keep)
-          : lossAndGrads(() => ppoFusedLoss(this.net, this.net.forward(data.obs), data, this.config, keep), this.net.variables).grads;
+        const grads = data === null
+          ? ppoPlainHeadGrads(this.net, samples, this.config, keep)
+          : writtenOut(this.net)
+            ? ppoWrittenOutGrads(this.net, data, this.config, keep)
+            : lossAndGrads(() => ppoFusedLoss(this.net, this.net.forward(data.obs), data, this.config, keep), this.net.variables).grads;
         assertFinite(readout!.total, update, 'loss');
         return this.optimizer.step(grads, lr, this.config.maxGradNorm, update);
       });
       return minibatchStats(readout!, this.config.clipCoef, gradNorm);
     } finally {
-      disposeTensors(data);
+      if (data) disposeTensors(data);
     }
   }
 
