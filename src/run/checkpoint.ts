@@ -19,7 +19,8 @@ import { RUN_FILES, type RunFolderConfig, type RunSummary } from './run-folder.j
 import type { Encoded } from './state-codec.js';
 
 export const CHECKPOINT_FILE = 'checkpoint.json';
-const FORMAT = 'gradnoise-checkpoint/1';
+// 2: on wasm and cpu the optimizer's state is typed arrays (FlatOptimizer's host placement), not tensors.
+const FORMAT = 'gradnoise-checkpoint/2';
 
 /** The size of one CSV log at the checkpoint. */
 export interface LogMark {
@@ -125,7 +126,7 @@ export function readCheckpoint(dir: string, config: RunConfig, argPath = '--resu
   } catch (error) {
     throw new InvalidValueError(argPath, dir, `${CHECKPOINT_FILE} is unreadable (${(error as Error).message.slice(0, 120)})`);
   }
-  if (checkpoint?.format !== FORMAT) throw new InvalidValueError(argPath, dir, `${CHECKPOINT_FILE} is not a gradnoise checkpoint (format ${String(checkpoint?.format).slice(0, 40)})`);
+  if (checkpoint?.format !== FORMAT) throw new InvalidValueError(argPath, dir, `${CHECKPOINT_FILE} is not a checkpoint this gradnoise can resume (format ${String(checkpoint?.format).slice(0, 40)}; it reads ${FORMAT}); rerun`);
   if (checkpoint.version !== packageVersion()) {
     throw new InvalidValueError(argPath, dir, `${CHECKPOINT_FILE} was written by gradnoise ${checkpoint.version}, this is ${packageVersion()}; resume it with that version or rerun`);
   }

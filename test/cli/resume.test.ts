@@ -105,14 +105,19 @@ describe('train --resume (CLI)', () => {
     const oldVersion = path.join(work, 'old-version');
     fs.mkdirSync(oldVersion);
     fs.writeFileSync(path.join(oldVersion, 'config.json'), JSON.stringify(folderConfig));
-    const checkpoint = { format: 'gradnoise-checkpoint/1', version: '0.0.1', config: CONFIG, backend: 'wasm', update: 5, envSteps: 160, wallS: 1, logs: {}, loop: null, state: null };
+    const checkpoint = { format: 'gradnoise-checkpoint/2', version: '0.0.1', config: CONFIG, backend: 'wasm', update: 5, envSteps: 160, wallS: 1, logs: {}, loop: null, state: null };
     fs.writeFileSync(path.join(oldVersion, 'checkpoint.json'), JSON.stringify(checkpoint));
+    const oldFormat = path.join(work, 'old-format');
+    fs.mkdirSync(oldFormat);
+    fs.writeFileSync(path.join(oldFormat, 'config.json'), JSON.stringify(folderConfig));
+    fs.writeFileSync(path.join(oldFormat, 'checkpoint.json'), JSON.stringify({ ...checkpoint, format: 'gradnoise-checkpoint/1', version: folderConfig.meta.version }));
     fs.writeFileSync(path.join(other, 'checkpoint.json'), JSON.stringify({ ...checkpoint, version: folderConfig.meta.version, config: { ...CONFIG, run: { ...CONFIG.run, seed: 6 } } }));
     const cases: [string[], RegExp][] = [
       [['--resume', path.join(work, 'missing')], /no such folder/],
       [['--resume', notRun], /not a run folder/],
       [['--resume', path.join(work, 'whole')], /already complete/],
       [['--resume', oldVersion], /written by gradnoise 0\.0\.1/],
+      [['--resume', oldFormat], /format gradnoise-checkpoint\/1; it reads gradnoise-checkpoint\/2/],
       [['--resume', other], /another config/],
       [['--resume', other, '--backend', 'cpu'], /ran on wasm/],
       [[configFile, '--resume', other], /drop CONFIG/],
