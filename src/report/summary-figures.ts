@@ -21,13 +21,22 @@ export function measureFits(points: readonly MeasurePoint[]): { measure: NoiseMe
 }
 
 /**
- * E_min against the noise scale, one point per fitted target: the w-weighted B_simple where the folder has it (what
- * eq. 2.7 says should match), else the ratio of means. Only targets with a fit inside the batch range (E_min known).
+ * Whether a target's fit gives E_min: a fit inside the batch range, or B_crit above it (S_min = 0: the steps fall as
+ * 1/B over the whole range, so the samples are a constant, E_min, with its own profile interval). Not where B_crit
+ * lies below the range (E_min 0) or no fit was made.
+ */
+function hasEMin(f: CriticalInfo['fits'][number]): boolean {
+  return (f.regime === 'fit' || f.regime === 'b_crit_above_range') && f.eMin > 0;
+}
+
+/**
+ * E_min against the noise scale, one point per target with an E_min (`hasEMin`): the w-weighted B_simple where the
+ * folder has it (what eq. 2.7 says should match), else the ratio of means.
  */
 export function difficultyPoints(infos: readonly CriticalInfo[]): DifficultyPoint[] {
   return infos.flatMap((info) =>
     info.fits.flatMap((f) => {
-      if (f.regime !== 'fit' || !(f.eMin > 0)) return [];
+      if (!hasEMin(f)) return [];
       const w = f.extra?.bSimpleW.value ?? NaN;
       const noise = Number.isFinite(w) && w > 0 ? w : f.bSimple.value;
       return [{ group: taskName(info), text: f.spec?.label ?? '', noise, eMin: f.eMin, eMinLo: f.extra?.eMin.lo ?? NaN, eMinHi: f.extra?.eMin.hi ?? NaN }];
@@ -35,12 +44,12 @@ export function difficultyPoints(infos: readonly CriticalInfo[]): DifficultyPoin
   );
 }
 
-/** E_min of every fitted target of every part (the difficulty verdict's input). */
+/** E_min of every target of every part where the fit gives one (the difficulty verdict's input). */
 export function levelEMins(infos: readonly CriticalInfo[]): LevelEMin[] {
   return infos.flatMap((info) =>
     info.fits.flatMap((f) => {
       if (!Number.isFinite(info.level)) return [];
-      const eMin = f.regime === 'fit' && f.extra ? f.extra.eMin : { value: NaN, lo: NaN, hi: NaN, n: 0 };
+      const eMin = hasEMin(f) && f.extra ? f.extra.eMin : { value: NaN, lo: NaN, hi: NaN, n: 0 };
       return [{ env: info.env, level: info.level, target: f.spec?.label ?? formatValue(f.target), eMin }];
     }),
   );

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadCritical } from '../../src/report/load.js';
 import { writeJsonAtomic } from '../../src/run/run-folder.js';
-import { difficultyPoints, measureFits, scoreBinPoints } from '../../src/report/summary-figures.js';
+import { difficultyPoints, levelEMins, measureFits, scoreBinPoints } from '../../src/report/summary-figures.js';
 import { tempDir } from '../helpers/report-assert.js';
 import { writeCriticalBatchFolder } from '../helpers/report-fixtures.js';
 
@@ -36,5 +36,16 @@ describe('summary figures: data', () => {
     const bins = scoreBinPoints([loadCritical(dir)]);
     assert.ok(bins.length > 0 && bins.every((b) => b.group === 'CartPole-v1 L0' && b.runs > 0 && b.bSimple > 0));
     assert.deepEqual(bins.map((b) => b.score), [...bins.map((b) => b.score)].sort((a, b) => a - b), 'ascending score bins');
+  });
+
+  it('a target whose B_crit lies above the batch range still gives E_min (S_min = 0, constant samples) to the difficulty figure and verdict', () => {
+    const dir = path.join(tempDir(), 'cb-above');
+    writeCriticalBatchFolder(dir, { aboveRange: true });
+    const info = loadCritical(dir);
+    assert.deepEqual(info.fits.map((f) => f.regime), ['fit', 'b_crit_above_range', 'not_fitted']);
+    assert.deepEqual(difficultyPoints([info]).map((p) => [p.text, p.eMin]), [['100', 40 * 600], ['80%', 90 * 1400]]);
+    const eMins = levelEMins([info]);
+    assert.deepEqual(eMins.map((e) => [e.target, e.eMin.value]), [['100', 40 * 600], ['80%', 90 * 1400], ['480', NaN]]);
+    assert.ok(eMins[1]!.eMin.lo < eMins[1]!.eMin.value && eMins[1]!.eMin.value < eMins[1]!.eMin.hi, 'with its interval');
   });
 });
