@@ -3,35 +3,22 @@
  * bit, on wasm and cpu, for every dense net shape PPO builds; and fewer kernels per minibatch on wasm.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { writtenOut } from '../../agents/dense-backward.js';
 import { lossAndGrads } from '../../agents/gradient-step.js';
 import { ActorCritic } from '../../agents/networks.js';
 import { ppoFusedLoss, ppoWrittenOutGrads, type PpoLossReadout } from '../../agents/ppo.js';
-import { toTensors, type SampleArrays } from '../../agents/samples.js';
-import { networkSection, ppoSection } from '../../src/config/schema.js';
-import { Rng } from '../../src/core/rng.js';
+import { toTensors } from '../../agents/samples.js';
+import { ppoSection } from '../../src/config/schema.js';
 import { Box, Discrete, type Space } from '../../src/core/spaces.js';
-
-const N = 64;
-const OBS = 4;
+import { restoreBackendAfterSuite } from '../helpers/backend.js';
+import { ppoCase } from '../helpers/ppo-samples.js';
 
 function setup(space: Space, network: Record<string, unknown>) {
-  const rng = new Rng('written-out');
-  const net = new ActorCritic(OBS, space, networkSection.parse(network), rng.split('init'), { value: true });
-  const actionSize = space instanceof Box ? space.size : 1;
-  const arrays: SampleArrays = {
-    obs: Float32Array.from({ length: N * OBS }, () => rng.normal()),
-    actions: Float32Array.from({ length: N * actionSize }, () => (space instanceof Discrete ? rng.int(space.n) : rng.normal())),
-    advantages: Float32Array.from({ length: N }, () => rng.normal()),
-    returns: Float32Array.from({ length: N }, () => rng.normal()),
-    // Far from the current policy and values, so that both clipped branches are taken.
-    oldLogProbs: Float32Array.from({ length: N }, () => -1 + 0.8 * rng.normal()),
-    oldValues: Float32Array.from({ length: N }, () => 0.6 * rng.normal()),
-  };
-  return { net, data: toTensors(net, arrays) };
+  const { net, samples } = ppoCase('written-out', space, network);
+  return { net, data: toTensors(net, samples) };
 }
 
 type Result = { grads: Float32Array[]; readout: PpoLossReadout; kernels: number };
@@ -64,13 +51,7 @@ const CASES: readonly [string, Space, Record<string, unknown>][] = [
 
 for (const backend of ['wasm', 'cpu'] as const) {
   describe(`written-out PPO gradients on ${backend}`, () => {
-    let previous = '';
-    before(() => {
-      previous = tf.getBackend();
-    });
-    after(async () => {
-      if (previous) await tf.setBackend(previous);
-    });
+    restoreBackendAfterSuite();
     for (const [label, space, network] of CASES) {
       for (const clipVloss of [true, false]) {
         it(`equal the tape's to the bit: ${label}, clipVloss ${clipVloss}`, async () => {

@@ -4,7 +4,7 @@
  * value-loss variants and both clipped branches; fewer kernels per minibatch; no tensor left behind.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { lossAndGrads } from '../../agents/gradient-step.js';
@@ -12,28 +12,13 @@ import { ActorCritic } from '../../agents/networks.js';
 import { ppoPlainHeadGrads } from '../../agents/ppo-plain-head.js';
 import { ppoFusedLoss, type PpoLossReadout } from '../../agents/ppo.js';
 import { disposeTensors, toTensors, type SampleArrays } from '../../agents/samples.js';
-import { networkSection, ppoSection } from '../../src/config/schema.js';
-import { Rng } from '../../src/core/rng.js';
+import { ppoSection } from '../../src/config/schema.js';
 import { Box, Discrete, type Space } from '../../src/core/spaces.js';
+import { restoreBackendAfterSuite } from '../helpers/backend.js';
+import { PPO_CASE_ROWS, ppoCase } from '../helpers/ppo-samples.js';
 
-const N = 64;
-const OBS = 4;
-
-function setup(space: Space, network: Record<string, unknown>) {
-  const rng = new Rng('plain-head');
-  const net = new ActorCritic(OBS, space, networkSection.parse(network), rng.split('init'), { value: true });
-  const actionSize = space instanceof Box ? space.size : 1;
-  const samples: SampleArrays = {
-    obs: Float32Array.from({ length: N * OBS }, () => rng.normal()),
-    actions: Float32Array.from({ length: N * actionSize }, () => (space instanceof Discrete ? rng.int(space.n) : rng.normal())),
-    advantages: Float32Array.from({ length: N }, () => rng.normal()),
-    returns: Float32Array.from({ length: N }, () => rng.normal()),
-    // Far from the current policy and values, so that both clipped branches are taken.
-    oldLogProbs: Float32Array.from({ length: N }, () => -1 + 0.8 * rng.normal()),
-    oldValues: Float32Array.from({ length: N }, () => 0.6 * rng.normal()),
-  };
-  return { net, samples };
-}
+const N = PPO_CASE_ROWS;
+const setup = (space: Space, network: Record<string, unknown>) => ppoCase('plain-head', space, network);
 
 type Result = { grads: Float32Array[]; readout: PpoLossReadout; kernels: number };
 
@@ -71,13 +56,7 @@ const CASES: readonly [string, Space, Record<string, unknown>][] = [
 
 for (const backend of ['wasm', 'cpu'] as const) {
   describe(`plain-TS PPO loss head on ${backend}`, () => {
-    let previous = '';
-    before(() => {
-      previous = tf.getBackend();
-    });
-    after(async () => {
-      if (previous) await tf.setBackend(previous);
-    });
+    restoreBackendAfterSuite();
     for (const [label, space, network] of CASES) {
       for (const clipVloss of [true, false]) {
         it(`gives the tape's gradients and readout: ${label}, clipVloss ${clipVloss}`, async () => {
