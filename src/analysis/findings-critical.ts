@@ -135,12 +135,13 @@ const positiveFinite = (x: number) => Number.isFinite(x) && x > 0;
 
 /**
  * A fit above the range is drawn at its interval's lower end (else the largest batch size tried) as a lower bound;
- * one below the range at its interval's upper end (else the smallest batch size) as an upper bound.
+ * one below the range at its interval's upper end (else the smallest batch size) as an upper bound, whether or not
+ * the fit's estimate itself is finite; a fit inside the range as a point.
  */
 export function placeFit(fit: CriticalFit, batchSizes: readonly number[]): Placement {
   if (!positiveFinite(fit.bSimple.value)) return { kind: 'missing', reason: 'b-simple-unresolved' };
   const b = fit.bCrit.value;
-  if (positiveFinite(b)) return { kind: 'point', bCrit: b };
+  // The regime first: the profile fit gives a finite estimate beyond the range too, but only its bound is known.
   if (fit.regime === 'b_crit_above_range' || b === Infinity) {
     const lower = positiveFinite(fit.bCrit.lo) ? fit.bCrit.lo : batchSizes.at(-1);
     return lower !== undefined && lower > 0 ? { kind: 'lower', bCrit: lower } : { kind: 'missing', reason: 'above-range' };
@@ -149,6 +150,7 @@ export function placeFit(fit: CriticalFit, batchSizes: readonly number[]): Place
     const upper = positiveFinite(fit.bCrit.hi) ? fit.bCrit.hi : batchSizes[0];
     return upper !== undefined && upper > 0 ? { kind: 'upper', bCrit: upper } : { kind: 'missing', reason: 'below-range' };
   }
+  if (positiveFinite(b)) return { kind: 'point', bCrit: b };
   return { kind: 'missing', reason: fit.regime === 'not_fitted' ? 'not-fitted' : 'no-b-crit' };
 }
 

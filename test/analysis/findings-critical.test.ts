@@ -30,6 +30,9 @@ describe('critical-batch findings', () => {
     assert.deepEqual(placeFit(fit(Infinity, NaN, NaN, 'b_crit_above_range'), sizes), { kind: 'lower', bCrit: 1024 });
     assert.deepEqual(placeFit(fit(0, 0, 30, 'b_crit_below_range'), sizes), { kind: 'upper', bCrit: 30 });
     assert.deepEqual(placeFit(fit(0, NaN, NaN, 'b_crit_below_range'), sizes), { kind: 'upper', bCrit: 64 });
+    // The profile fit's finite estimates beyond the range: only their bounds are known.
+    assert.deepEqual(placeFit(fit(1664, 50, Infinity, 'b_crit_above_range'), sizes), { kind: 'lower', bCrit: 50 });
+    assert.deepEqual(placeFit(fit(16, 0, 45, 'b_crit_below_range'), sizes), { kind: 'upper', bCrit: 45 });
     assert.deepEqual(placeFit(fit(Infinity, NaN, NaN, 'b_crit_above_range'), []), { kind: 'missing', reason: 'above-range' });
     assert.deepEqual(placeFit(fit(NaN, NaN, NaN, 'not_fitted'), sizes), { kind: 'missing', reason: 'not-fitted' });
     assert.deepEqual(placeFit(fit(600, 400, 900, 'fit', NaN), sizes), { kind: 'missing', reason: 'b-simple-unresolved' });
