@@ -211,6 +211,8 @@ export function measureBNoise(
                     inSize,
                     readKernel: inSize > 0 ? tf.slice(readout, [0, 0], [inSize, -1]) : null,
                     readBias: tf.slice(readout, [inSize, 0], [1, -1]),
+                    // No kernel rows (an explicit layer, a log-std): the readout is δ·[u, u_next, U]ᵀ, one [out, 3] matmul.
+                    readColumns: inSize > 0 ? null : (tf.transpose(tf.reshape(tf.slice(readout, [inSize, 0], [1, -1]), [3, -1])) as tf.Tensor2D),
                   };
                 });
                 const norm = Math.sqrt(tf.addN(layers.map((l) => tf.sum(tf.square(l.u)))).dataSync()[0]!);
@@ -246,11 +248,12 @@ export function measureBNoise(
                 }
                 const cf = curvature.factors(rowsY);
                 return plan.map(({ c, layers }) => {
-                  const parts = layers.map(({ layer, readKernel, readBias }) => {
+                  const parts = layers.map(({ layer, readKernel, readBias, readColumns }) => {
                     const delta = deltaTensor(cf, c, layer);
                     if (delta === null) return tf.zeros([rowsY.length, 3]);
+                    if (readColumns) return tf.matMul(delta, readColumns);
                     const out = delta.shape[1];
-                    const xv = readKernel ? tf.add(tf.matMul(cf.layers[layer]!.input, readKernel), readBias) : tf.tile(readBias, [rowsY.length, 1]);
+                    const xv = tf.add(tf.matMul(cf.layers[layer]!.input, readKernel!), readBias);
                     return tf.sum(tf.mul(tf.reshape(xv, [rowsY.length, 3, out]), tf.expandDims(delta, 1)), 2);
                   });
                   return parts.length === 1 ? parts[0]! : tf.addN(parts);
