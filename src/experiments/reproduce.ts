@@ -89,7 +89,8 @@ export interface PartRecord {
   readonly source: string;
   /** Folder relative to DIR. */
   readonly dir: string;
-  readonly runs: number;
+  /** Runs of the part: the planned ones, plus those a critical-batch part's lr-grid extensions added. */
+  runs: number;
   /** Planned env steps over all runs. */
   readonly envSteps: number;
   status: PartStatus;
@@ -272,6 +273,8 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
   let doneRuns = 0;
   let doneSteps = 0;
   let stepsRunHere = 0;
+  // Runs the parts' lr-grid extensions added to the plan (this invocation), so that the count stays a count of runs.
+  let addedRuns = 0;
   const runPart = async (index: number) => {
     const part = plan.parts[index]!;
     const record = manifest.parts[index]!;
@@ -302,17 +305,18 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
         ...(options.workerScript ? { workerScript: options.workerScript } : {}),
       };
       // Critical-batch parts extend their lr grids where the best lr sits at an edge, as the command does.
-      result = part.request
-        ? (
-            await runCriticalBatch({
-              request: part.request,
-              sweep: sweepOptions,
-              analysis: { ...(part.targets ? { targets: part.targets } : {}), ...(part.component ? { component: part.component } : {}) },
-              ...(part.scoreRef !== undefined ? { scoreRef: part.scoreRef } : {}),
-              say,
-            })
-          ).sweep
-        : await runSweep(part.plan, sweepOptions);
+      if (part.request) {
+        const critical = await runCriticalBatch({
+          request: part.request,
+          sweep: sweepOptions,
+          analysis: { ...(part.targets ? { targets: part.targets } : {}), ...(part.component ? { component: part.component } : {}) },
+          ...(part.scoreRef !== undefined ? { scoreRef: part.scoreRef } : {}),
+          say,
+        });
+        result = critical.sweep;
+        addedRuns += Math.max(0, critical.runs - part.plan.runs.length);
+        record.runs = Math.max(record.runs, critical.runs);
+      } else result = await runSweep(part.plan, sweepOptions);
       if (!result.detached) record.findings = partFindings(part, dir);
     } catch (error) {
       record.error = (error as Error).message;
@@ -322,7 +326,8 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
     record.backends = backendsOf(part.plan, dir);
     if (result) {
       if (result.jobs.length > 0) record.jobs = result.jobs;
-      record.completed = part.plan.runs.filter((r) => readRunSummary(runDirOf(dir, r.id))?.status === 'completed').length;
+      const ids = new Set([...part.plan.runs.map((r) => r.id), ...result.records.map((r) => r.id)]);
+      record.completed = [...ids].filter((id) => readRunSummary(runDirOf(dir, id))?.status === 'completed').length;
       record.skipped = result.skipped;
       const failed = result.records.filter((r) => countsAsFailed(part, r.status)).length;
       record.failed = failed;
@@ -346,7 +351,9 @@ export async function runReproduce(plan: ReproducePlan, options: ReproduceOption
     const elapsed = (performance.now() - t0) / 1000;
     const eta = stepsRunHere > 0 && doneSteps < totalSteps ? ((totalSteps - doneSteps) / stepsRunHere) * elapsed : 0;
     say(
-      `reproduce ${plan.preset.name}: ${doneParts}/${plan.parts.length} parts done, ${doneRuns}/${totalRuns} runs, ` +
+      `reproduce ${plan.preset.name}: ${doneParts}/${plan.parts.length} parts done, ${doneRuns}/${totalRuns + addedRuns} runs` +
+        (addedRuns > 0 ? ` (${addedRuns} added by lr-grid extensions)` : '') +
+        ', ' +
         `${Math.round((100 * doneSteps) / Math.max(1, totalSteps))}% of env steps, elapsed ${formatDuration(elapsed)}` +
         (doneSteps < totalSteps && !interrupted ? `, eta ~${formatDuration(eta)}` : ''),
     );

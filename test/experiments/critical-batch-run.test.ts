@@ -12,42 +12,7 @@ import { parseConfig } from '../../src/config/load.js';
 import { parseTargets, type CriticalBatchRequest } from '../../src/experiments/critical-batch.js';
 import { runCriticalBatch } from '../../src/experiments/critical-batch-run.js';
 import { runSweep } from '../../src/experiments/sweep/run.js';
-import type { RunTask } from '../../src/experiments/sweep/pool.js';
-import type { RunOutcome } from '../../src/experiments/sweep/worker.js';
-
-const BASE_LR = 1e-3;
-const B_CRIT = 256;
-
-/** Updates a run needs to reach return 500: S(B) = 20(1 + B_crit/B), × (1 + ln²(lr/lr_opt)); lr_opt = 3× the base at B = 2048. */
-function need(batch: number, lr: number, seed: number): number {
-  const opt = BASE_LR * (batch === 2048 ? 3 : 1);
-  return 20 * (1 + B_CRIT / batch) * (1 + Math.log(lr / opt) ** 2) * (1 + 0.03 * (seed - 2));
-}
-
-/** A run folder: two episodes end per update, returns rising linearly to 500 at need(); B_simple 300, B_noise 150. */
-async function fakeRun(task: RunTask): Promise<RunOutcome> {
-  const c = task.config;
-  const batch = c.env.numEnvs * c.agent.numSteps;
-  const updates = Math.ceil(c.run.totalSteps / batch);
-  const n = need(batch, c.agent.lr, c.run.seed);
-  fs.mkdirSync(task.runDir, { recursive: true });
-  fs.writeFileSync(path.join(task.runDir, 'config.json'), JSON.stringify(c));
-  const metrics = ['update,env_steps,episodes,return_mean,return_sum,lr,batch_size'];
-  const noise = ['update,env_steps,component,layer,grad_sq,trace_sigma,b_simple,trace_h_sigma,g_h_g,b_noise'];
-  let sum = 0;
-  for (let u = 1; u <= updates; u++) {
-    const r = Math.min(500, (500 * u) / n);
-    sum += 2 * r;
-    // return_mean lags: the rolling mean of ten updates ago.
-    metrics.push(`${u},${u * batch},${2 * u},${Math.min(500, (500 * Math.max(1, u - 10)) / n)},${sum},${c.agent.lr},${batch}`);
-    for (const component of ['policy', 'value', 'total']) noise.push(`${u},${u * batch},${component},all,2,600,300,300,2,150`);
-  }
-  fs.writeFileSync(path.join(task.runDir, 'metrics.csv'), `${metrics.join('\n')}\n`);
-  fs.writeFileSync(path.join(task.runDir, 'noise.csv'), `${noise.join('\n')}\n`);
-  const summary = { status: 'completed', envId: c.env.id, algo: c.agent.algo, seed: c.run.seed, backend: 'fake', gpu: false, updates, envSteps: updates * batch, episodes: 2 * updates, wallS: 0.01, returnMean: 500, returnBest: 500 };
-  fs.writeFileSync(path.join(task.runDir, 'summary.json'), JSON.stringify(summary));
-  return { status: 'completed' };
-}
+import { B_CRIT, BASE_LR, optimumFakeRun as fakeRun } from '../helpers/sweep-fakes.js';
 
 describe('critical-batch run loop', () => {
   const config = parseConfig({

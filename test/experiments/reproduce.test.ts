@@ -6,12 +6,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { InputError } from '../../src/core/errors.js';
 import { checkReproduceDir, reproduceExitCode, runReproduce, type ReproduceManifest } from '../../src/experiments/reproduce.js';
 import { loadPreset, validateReproducePlan } from '../../src/experiments/reproduce-preset.js';
 import { repo, runCli as cli } from '../helpers/sweep-cli.js';
-import { writeFakeRun } from '../helpers/sweep-fakes.js';
+import { BASE_LR, optimumFakeRun, writeFakeRun } from '../helpers/sweep-fakes.js';
 
 const mini = path.join(repo, 'test/fixtures/reproduce/mini.json');
 
@@ -91,6 +92,31 @@ describe('runReproduce (in process, fake runs)', () => {
       assert.deepEqual(manifest.parts.map((p) => p.status), ['interrupted', 'not_started']);
       assert.equal(manifest.parts[0]!.completed, 1);
       assert.ok(!fs.existsSync(path.join(out, 'mini-critical-batch')));
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("counts the runs a critical-batch part's lr-grid extensions add, in the manifest and the progress line", async () => {
+    const dir = tempDir();
+    const out = path.join(dir, 'out');
+    try {
+      fs.writeFileSync(
+        path.join(dir, 'config.json'),
+        JSON.stringify({ env: { id: 'CartPole-v1', numEnvs: 4 }, agent: { algo: 'ppo', numSteps: 32, lr: BASE_LR }, run: { totalSteps: 2048 * 80 } }),
+      );
+      const preset = { name: 'extend', criticalBatch: [{ name: 'cb', config: 'config.json', batchSizes: [128, 256, 512, 1024, 2048], seeds: 3, lrRule: 'fixed', lrExtensions: 2, targets: ['s=0.5'] }] };
+      fs.writeFileSync(path.join(dir, 'preset.json'), JSON.stringify(preset));
+      const plan = loadPreset(path.join(dir, 'preset.json'));
+      await validateReproducePlan(plan);
+      let text = '';
+      const stream = new Writable({ write: (chunk, _encoding, done) => ((text += String(chunk)), done()) });
+      const result = await runReproduce(plan, { out, workers: 2, runOne: optimumFakeRun, progress: 'plain', stream });
+      assert.equal(reproduceExitCode(result), 0);
+      // 5 batch sizes × 3 lrs × 3 seeds planned; B = 2048's best lr sits at the high edge: ×4 is added and wins, ×8 added and does not.
+      const [part] = result.manifest.parts;
+      assert.deepEqual([part!.runs, part!.completed], [5 * 3 * 3 + 2 * 3, 5 * 3 * 3 + 2 * 3]);
+      assert.match(text, /1\/1 parts done, 51\/51 runs \(6 added by lr-grid extensions\), /);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
